@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Private to cgroup/: the handle layouts and the helpers the files of the
+ * module share. Tests include it for white-box checks (value conversions,
+ * the paths a group uses). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "macros.h"
+
+/* pids.max above this is refused by the kernel (PID_MAX_LIMIT on 64 bit). */
+#define CGROUP_PIDS_MAX_LIMIT 4194304ULL
+
+/* v1 cpu.shares and blkio.weight ranges, and BFQ's (blkio.bfq.weight,
+ * io.bfq.weight): the same constants systemd uses. */
+#define CGROUP_CPU_SHARES_MIN 2ULL
+#define CGROUP_CPU_SHARES_DEFAULT 1024ULL
+#define CGROUP_CPU_SHARES_MAX 262144ULL
+#define CGROUP_BLKIO_WEIGHT_MIN 10ULL
+#define CGROUP_BLKIO_WEIGHT_DEFAULT 500ULL
+#define CGROUP_BLKIO_WEIGHT_MAX 1000ULL
+#define CGROUP_BFQ_WEIGHT_MIN 1ULL
+#define CGROUP_BFQ_WEIGHT_DEFAULT 100ULL
+#define CGROUP_BFQ_WEIGHT_MAX 1000ULL
+
+/* Bounds of the waits for a killed group to empty (purge, fallback kill). */
+#define CGROUP_EMPTY_TIMEOUT_USEC (5 * USEC_PER_SEC)
+#define CGROUP_KILL_ROUNDS_MAX 64U
+
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
+/* Name of the v2 leaf the supervising process moves into. */
+#define CGROUP_SUPERVISOR_LEAF "supervisor"
+
+struct cgroup_subtree {
+        cgroup_hierarchy *hierarchy; /* our own copy, backends as usable */
+        char *v2_own_dir;            /* absolute directory of <own> in v2 */
+        char *v1_own_dir[_CGROUP_CONTROLLER_MAX]; /* for V1 backends only */
+};
+
+/* A group knows every path it may use, so that it does not depend on the
+ * subtree (or its parent handle) staying alive. Which v1 directories exist
+ * is read from the file system, not remembered: a v1 directory is created
+ * when a policy or the memory accounting needs it, and a spawn joins the
+ * deepest existing one on the group's path (see cgroup-spawn.c). */
+struct cgroup_group {
+        cgroup_backend backend[_CGROUP_CONTROLLER_MAX];
+        char *rel;        /* below <own>: "a.hub" or "a.hub/b.child" */
+        char *v2_own_dir; /* absolute <own> in v2 */
+        char *v2_dir;     /* absolute directory in v2 */
+        char *v2_rel;     /* as /proc/<pid>/cgroup shows it */
+        char *v1_own_dir[_CGROUP_CONTROLLER_MAX];
+        char *v1_dir[_CGROUP_CONTROLLER_MAX]; /* may not exist */
+};
+
+/* cgroup-hierarchy.c */
+const char *cgroup_controller_to_v1_string(cgroup_controller c);
+int cgroup_hierarchy_dup(const cgroup_hierarchy *h, cgroup_hierarchy **ret);
+
+/* cgroup-escape.c */
+bool cgroup_name_is_valid(const char *name);
+
+/* cgroup-policy.c */
+uint64_t cgroup_cpu_weight_to_shares(uint64_t weight);
+uint64_t cgroup_io_weight_to_blkio(uint64_t weight);
+uint64_t cgroup_io_weight_to_bfq(uint64_t weight);
+bool cgroup_policy_uses(const cgroup_policy *p, cgroup_controller c);
+int cgroup_policy_check_backends(const cgroup_backend backend[static _CGROUP_CONTROLLER_MAX],
+                                 const cgroup_policy *p, const char **ret_reason);
+/* Write p into g's files. reset: unset fields go back to the kernel's
+ * default where the files exist (a reused group, set_policy); otherwise
+ * they are left alone (a fresh group already has the defaults). */
+int cgroup_policy_apply(const cgroup_group *g, const cgroup_policy *p, bool reset);
+
+/* cgroup-util.c */
+char *cg_path_join(const char *a, const char *b);
+int cg_read_file(const char *path, char **ret);
+int cg_write_file(const char *path, const char *value);
+int cg_read_attr(const char *dir, const char *file, char **ret);
+int cg_write_attr(const char *dir, const char *file, const char *value);
+int cg_parse_keyed_u64(const char *s, const char *key, uint64_t *ret);
+int cg_read_keyed_u64(const char *dir, const char *file, const char *key, uint64_t *ret);
+int cg_read_pids(const char *dir, pid_t **ret, size_t *ret_n);
+int cg_is_dir(const char *path);
+int cg_has_subdirs(const char *dir);
+int cg_mkdir(const char *path);
+int cg_rmdir(const char *path);
+int cg_rmdir_recursive(const char *dir);
+int cg_procs_recursive_empty(const char *dir);
+int cg_kill_recursive(const char *dir);
+int cg_wait_v1_empty(const char *dir, uint64_t timeout_usec);
+int cg_wait_v2_unpopulated(const char *dir, uint64_t timeout_usec);

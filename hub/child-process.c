@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: MIT */
+
+/* The process side of a child: preparing and spawning it, and turning what
+ * the kernel says (exec-status pipe, pidfd, notify socket, cgroup.events,
+ * the child's timer) into events for the state table. */
+
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "spawn.h"
+#include "supervisor-internal.h"
+#include "time-util.h"
+
+#if HAVE_LIBSYSTEMD
+#include <syslog.h>
+#include <systemd/sd-journal.h>
+#endif
+
+
+
+void child_set_failure(supervisor_child *c, const char *fmt, ...) {
+        va_list ap;
+        char *s = NULL;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        free(c->failure);
+        c->failure = s;
+}
+
+static int on_timer(loop_source *s, uint64_t now, void *userdata) {
+        child_dispatch(userdata, CHILD_EVENT_TIMEOUT);
+        return 0;
+}
+
+int child_arm_timer(supervisor_child *c, uint64_t after_usec) {
+        uint64_t when = now_usec() + after_usec;
+
+        if (!c->timer)
+                return loop_add_timer(c->supervisor->loop, &c->timer, when, 0, on_timer, c);
+        return loop_source_timer_set(c->timer, when, 0);
+}
+
+void child_disarm_timer(supervisor_child *c) {
+        if (c->timer)
+                (void) loop_source_set_enabled(c->timer, false);
+}
+
+void child_release_process(supervisor_child *c) {
+        c->pidfd_source = loop_source_free(c->pidfd_source);
+        c->pidfd = safe_close(c->pidfd);
+        c->status_source = loop_source_free(c->status_source);
+        c->status_fd = safe_close(c->status_fd);
+        c->events_source = loop_source_free(c->events_source);
+        c->events_fd = safe_close(c->events_fd);
+        c->pid = 0;
+}
+
+void child_release_all(supervisor_child *c) {
+        child_release_process(c);
+        c->timer = loop_source_free(c->timer);
+        c->notify_source = loop_source_free(c->notify_source);
+        c->notify = notify_socket_free(c->notify);
+}
+
+/* Read the exec-status pipe; records an exec failure in last_exit. Returns
+ * 0 when execve succeeded, 1 when a step failed, -EAGAIN when not known. */
+static int child_read_exec_status(supervisor_child *c) {
+        spawn_failure f;
+        int r;
+
+        if (c->status_fd < 0)
+                return 0;
+        r = spawn_read_status(c->status_fd, &f);
+        if (r == -EAGAIN)
+                return r;
+        c->status_source = loop_source_free(c->status_source);
+        c->status_fd = safe_close(c->status_fd);
+        if (r < 0)
+                return 0; /* unreadable: let the exit status speak */
+        if (r == 0)
+                return 0;
+        log_debug("child %s: %s failed: %s", c->spec->id, spawn_step_to_string(f.step), strerror(f.error));
+        c->last_exit = (child_exit) { .kind = CHILD_EXIT_EXEC_FAILED, .status = f.error };
+        c->exit_reason_fixed = true;
+        return 1;
+}
+
+static int on_exec_status(loop_source *s, int fd, uint32_t revents, void *userdata) {
+        supervisor_child *c = userdata;
+        int r;
+
+        r = child_read_exec_status(c);
+        if (r == -EAGAIN)
+                return 0;
+        child_dispatch(c, r == 0 ? CHILD_EVENT_EXEC_OK : CHILD_EVENT_EXEC_FAILED);
+        return 0;
+}
+
+static int on_process_exit(loop_source *s, const siginfo_t *si, void *userdata) {
+        supervisor_child *c = userdata;
+        uint64_t oom_kills;
+
+        /* A failed execve writes its record before _exit(): read it first
+         * so that exit 127 is reported for what it was. */
+        (void) child_read_exec_status(c);
+        if (!c->exit_reason_fixed) {
+                c->last_exit = child_exit_from_siginfo(si);
+                if (c->last_exit.kind == CHILD_EXIT_SIGNAL && c->last_exit.status == SIGKILL &&
+                    cgroup_group_oom_kills(c->group, &oom_kills) >= 0 && oom_kills > c->oom_kills_at_spawn)
+                        c->last_exit.kind = CHILD_EXIT_OOM_KILL;
+        }
+        c->exit_reason_fixed = false;
+        c->pidfd_source = loop_source_free(c->pidfd_source);
+        c->pidfd = safe_close(c->pidfd);
+        /* pid stays readable for the EXITED event; it is cleared on drain. */
+        child_dispatch(c, CHILD_EVENT_EXIT);
+        return 0;
+}
+
+static int on_notify(loop_source *s, int fd, uint32_t revents, void *userdata) {
+        supervisor_child *c = userdata;
+
+        /* Bounded: a flood of datagrams cannot starve the loop. */
+        for (unsigned i = 0; i < 16; i++) {
+                notify_message m;
+                int r;
+
+                r = notify_socket_receive(c->notify, &m);
+                if (r <= 0)
+                        return 0;
+                if (m.sender <= 0)
+                        continue;
+                if (m.sender != c->pid && cgroup_group_contains_pid(c->group, m.sender) <= 0) {
+                        log_debug("child %s: notify message from pid %d outside its group, ignored",
+                                  c->spec->id, (int) m.sender);
+                        continue;
+                }
+                if (m.has_status) {
+                        char *t = strdup(m.status);
+                        if (t) {
+                                free(c->status_text);
+                                c->status_text = t;
+                                supervisor_emit(c, SUPERVISOR_EVENT_STATUS);
+                        }
+                }
+                if (m.ready) {
+                        child_dispatch(c, CHILD_EVENT_READY);
+                        return 0; /* c may be gone */
+                }
+        }
+        return 0;
+}
+
+static int on_group_events(loop_source *s, int fd, uint32_t revents, void *userdata) {
+        supervisor_child *c = userdata;
+
+        if (cgroup_group_is_populated(c->group) > 0)
+                return 0;
+        c->events_source = loop_source_free(c->events_source);
+        c->events_fd = safe_close(c->events_fd);
+        c->pid = 0;
+        child_dispatch(c, CHILD_EVENT_DRAINED);
+        return 0;
+}
+
+void child_begin_drain(supervisor_child *c) {
+        int r;
+
+        c->state = CHILD_STATE_DRAINING;
+
+        /* Open the events file before looking: a change after the open is
+         * signalled, so the group cannot empty unseen in between. */
+        if (c->events_fd < 0) {
+                c->events_fd = cgroup_group_open_events(c->group);
+                if (c->events_fd >= 0) {
+                        r = loop_add_io(c->supervisor->loop, &c->events_source, c->events_fd, POLLPRI,
+                                        on_group_events, c);
+                        if (r < 0)
+                                c->events_fd = safe_close(c->events_fd);
+                }
+        }
+
+        r = cgroup_group_is_populated(c->group);
+        if (r == 0 || (r < 0 && r != -EINTR)) {
+                c->events_source = loop_source_free(c->events_source);
+                c->events_fd = safe_close(c->events_fd);
+                c->pid = 0;
+                child_dispatch(c, CHILD_EVENT_DRAINED);
+                return;
+        }
+
+        /* The main process is gone; what it left behind goes too. */
+        (void) cgroup_group_kill(c->group);
+        if (c->events_fd < 0) {
+                /* Cannot watch the group: check again shortly. */
+                (void) child_arm_timer(c, 10 * USEC_PER_MSEC);
+        }
+}
+
+static int open_output(const supervisor_child *c, const child_output *o, int *ret_fd, const char **ret_reason) {
+        int fd;
+
+        switch (o->kind) {
+        case CHILD_OUTPUT_INHERIT:
+                *ret_fd = -EBADF;
+                return 0;
+        case CHILD_OUTPUT_NULL:
+                fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+                break;
+        case CHILD_OUTPUT_FILE:
+                fd = open(o->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+                if (fd < 0)
+                        *ret_reason = "output file cannot be opened";
+                break;
+        case CHILD_OUTPUT_JOURNAL:
+#if HAVE_LIBSYSTEMD
+                fd = sd_journal_stream_fd(c->spec->id, LOG_INFO, 0);
+                if (fd < 0) {
+                        *ret_reason = "the journal is not reachable";
+                        return fd;
+                }
+                break;
+#else
+                *ret_reason = "built without journal support";
+                return -EOPNOTSUPP;
+#endif
+        default:
+                return -EINVAL;
+        }
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+/* The child's environment: its own or ours, never our NOTIFY_SOCKET (that
+ * one is for talking to our own supervisor), plus its notify address and
+ * its id. Built per launch and freed right after: nothing at rest. */
+static int build_env(const supervisor_child *c, char ***ret) {
+        char *const *base = c->spec->env ?: environ;
+        size_t n = 0, k = 0;
+
+        while (base && base[n])
+                n++;
+
+        _cleanup_strv_free_ char **env = calloc(n + 3, sizeof(char *));
+        if (!env)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (strncmp(base[i], "NOTIFY_SOCKET=", 14) == 0 ||
+                    strncmp(base[i], "PROCESSHUB_CHILD_ID=", 20) == 0)
+                        continue;
+                env[k] = strdup(base[i]);
+                if (!env[k++])
+                        return -ENOMEM;
+        }
+        if (asprintf(&env[k++], "PROCESSHUB_CHILD_ID=%s", c->spec->id) < 0) {
+                env[k - 1] = NULL;
+                return -ENOMEM;
+        }
+        if (c->notify && asprintf(&env[k++], "NOTIFY_SOCKET=%s", notify_socket_address(c->notify)) < 0) {
+                env[k - 1] = NULL;
+                return -ENOMEM;
+        }
+        *ret = TAKE_PTR(env);
+        return 0;
+}
+
+int child_launch(supervisor_child *c, const char **ret_reason) {
+        _cleanup_close_ int stdin_fd = -EBADF, stdout_fd = -EBADF, stderr_fd = -EBADF;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ gid_t *groups = NULL;
+        _cleanup_strv_free_ char **env = NULL;
+        cgroup_spawn_fds cg;
+        spawn_params p;
+        size_t n_groups = 0;
+        uid_t uid = 0;
+        gid_t gid = 0;
+        pid_t pid;
+        int pidfd, status_fd, r;
+        const char *reason = NULL;
+
+        assert(c->pidfd < 0);
+
+        if (c->spec->ready == CHILD_READY_NOTIFY && !c->notify) {
+                r = notify_socket_new(&c->notify);
+                if (r < 0) {
+                        *ret_reason = "notify socket cannot be created";
+                        return r;
+                }
+                r = loop_add_io(c->supervisor->loop, &c->notify_source, notify_socket_fd(c->notify), POLLIN,
+                                on_notify, c);
+                if (r < 0) {
+                        c->notify = notify_socket_free(c->notify);
+                        *ret_reason = "notify socket cannot be watched";
+                        return r;
+                }
+        }
+
+        r = build_env(c, &env);
+        if (r < 0)
+                return r;
+        r = spawn_find_executable(c->spec->argv[0], env, &path);
+        if (r < 0) {
+                *ret_reason = r == -EACCES ? "argv: program is not executable" : "argv: program not found";
+                return r;
+        }
+        if (c->spec->user || c->spec->group) {
+                r = spawn_resolve_credentials(c->spec->user, c->spec->group, &uid, &gid, &groups, &n_groups);
+                if (r < 0) {
+                        *ret_reason = r == -ESRCH ? "user/group: unknown user or group" : "user/group: lookup failed";
+                        return r;
+                }
+        }
+
+        stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (stdin_fd < 0)
+                return -errno;
+        r = open_output(c, &c->spec->output_stdout, &stdout_fd, &reason);
+        if (r < 0) {
+                *ret_reason = reason ?: "stdout cannot be opened";
+                return r;
+        }
+        r = open_output(c, &c->spec->output_stderr, &stderr_fd, &reason);
+        if (r < 0) {
+                *ret_reason = reason ?: "stderr cannot be opened";
+                return r;
+        }
+
+        r = cgroup_group_open_spawn_fds(c->group, &cg);
+        if (r < 0) {
+                *ret_reason = "cgroup: cannot open the child's group";
+                return r;
+        }
+        if (cgroup_group_oom_kills(c->group, &c->oom_kills_at_spawn) < 0)
+                c->oom_kills_at_spawn = 0;
+
+        p = (spawn_params) {
+                .path = path,
+                .argv = c->spec->argv,
+                .envp = env,
+                .cwd = c->spec->cwd,
+                .set_ids = c->spec->user || c->spec->group,
+                .uid = uid,
+                .gid = gid,
+                .groups = groups,
+                .n_groups = n_groups,
+                .stdin_fd = stdin_fd,
+                .stdout_fd = stdout_fd,
+                .stderr_fd = stderr_fd,
+                .set_nofile = c->supervisor->set_nofile,
+                .nofile = c->supervisor->nofile,
+                .cgroup = &cg,
+        };
+        r = spawn_process(&p, &pid, &pidfd, &status_fd);
+        cgroup_spawn_fds_close(&cg);
+        if (r < 0) {
+                *ret_reason = "clone3 failed";
+                return r;
+        }
+
+        c->pid = pid;
+        c->pidfd = pidfd;
+        c->status_fd = status_fd;
+        c->exec_done = false;
+        c->exit_reason_fixed = false;
+        c->last_exit = (child_exit) { .kind = CHILD_EXIT_NONE };
+        c->state = CHILD_STATE_STARTING;
+
+        r = loop_add_child(c->supervisor->loop, &c->pidfd_source, c->pidfd, on_process_exit, c);
+        if (r >= 0)
+                r = loop_add_io(c->supervisor->loop, &c->status_source, c->status_fd, POLLIN, on_exec_status, c);
+        if (r >= 0 && c->spec->ready == CHILD_READY_NOTIFY)
+                r = child_arm_timer(c, c->spec->ready_timeout_usec);
+        if (r < 0) {
+                /* Cannot watch it: do not leave it running unwatched. */
+                (void) cgroup_group_kill(c->group);
+                child_release_process(c);
+                *ret_reason = "cannot watch the new process";
+                return r;
+        }
+        log_debug("child %s: spawned pid %d", c->spec->id, (int) pid);
+        return 0;
+}

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "child-spec.h"
+#include "string-table.h"
+
+static const char *const child_restart_table[_CHILD_RESTART_MAX] = {
+        [CHILD_RESTART_PERMANENT] = "permanent",
+        [CHILD_RESTART_TRANSIENT] = "transient",
+        [CHILD_RESTART_TEMPORARY] = "temporary",
+};
+DEFINE_STRING_TABLE_LOOKUP(child_restart, child_restart);
+
+static const char *const child_ready_table[_CHILD_READY_MAX] = {
+        [CHILD_READY_EXEC] = "exec",
+        [CHILD_READY_NOTIFY] = "notify",
+};
+DEFINE_STRING_TABLE_LOOKUP(child_ready, child_ready);
+
+static const char *const child_output_kind_table[_CHILD_OUTPUT_KIND_MAX] = {
+        [CHILD_OUTPUT_INHERIT] = "inherit",
+        [CHILD_OUTPUT_NULL] = "null",
+        [CHILD_OUTPUT_FILE] = "file",
+        [CHILD_OUTPUT_JOURNAL] = "journal",
+};
+DEFINE_STRING_TABLE_LOOKUP(child_output_kind, child_output_kind);
+
+void child_spec_init(child_spec *spec) {
+        assert(spec);
+
+        *spec = (child_spec) {
+                .restart = CHILD_RESTART_PERMANENT,
+                .ready = CHILD_READY_EXEC,
+                .ready_timeout_usec = CHILD_SPEC_DEFAULT_READY_TIMEOUT_USEC,
+                .shutdown_timeout_usec = CHILD_SPEC_DEFAULT_SHUTDOWN_TIMEOUT_USEC,
+                .restart_burst = CHILD_SPEC_DEFAULT_RESTART_BURST,
+                .restart_interval_usec = CHILD_SPEC_DEFAULT_RESTART_INTERVAL_USEC,
+                .restart_delay_usec = CHILD_SPEC_DEFAULT_RESTART_DELAY_USEC,
+                .restart_delay_max_usec = CHILD_SPEC_DEFAULT_RESTART_DELAY_USEC,
+                .output_stdout = { .kind = CHILD_OUTPUT_INHERIT },
+                .output_stderr = { .kind = CHILD_OUTPUT_INHERIT },
+        };
+}
+
+void child_spec_done(child_spec *spec) {
+        if (!spec)
+                return;
+        free(spec->id);
+        strv_free(spec->argv);
+        strv_free(spec->env);
+        free(spec->cwd);
+        free(spec->user);
+        free(spec->group);
+        free(spec->output_stdout.path);
+        free(spec->output_stderr.path);
+        child_spec_init(spec);
+}
+
+child_spec *child_spec_free(child_spec *spec) {
+        if (!spec)
+                return NULL;
+        child_spec_done(spec);
+        free(spec);
+        return NULL;
+}
+
+static int strdup_or_null(const char *s, char **ret) {
+        if (!s) {
+                *ret = NULL;
+                return 0;
+        }
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int strv_copy(char *const *l, char ***ret) {
+        size_t n = 0;
+
+        if (!l) {
+                *ret = NULL;
+                return 0;
+        }
+        while (l[n])
+                n++;
+
+        _cleanup_strv_free_ char **copy = calloc(n + 1, sizeof(char *));
+        if (!copy)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                copy[i] = strdup(l[i]);
+                if (!copy[i])
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(copy);
+        return 0;
+}
+
+int child_spec_copy(const child_spec *spec, child_spec **ret) {
+        int r;
+
+        assert_return(spec, -EINVAL);
+        assert_return(ret, -EINVAL);
+
+        _cleanup_child_spec_ child_spec *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        *c = *spec;
+        /* Drop the borrowed pointers before anything can fail, so that the
+         * cleanup frees only what was copied. */
+        c->id = c->cwd = c->user = c->group = NULL;
+        c->argv = c->env = NULL;
+        c->output_stdout.path = c->output_stderr.path = NULL;
+
+        r = strdup_or_null(spec->id, &c->id);
+        if (r < 0)
+                return r;
+        r = strv_copy(spec->argv, &c->argv);
+        if (r < 0)
+                return r;
+        r = strv_copy(spec->env, &c->env);
+        if (r < 0)
+                return r;
+        r = strdup_or_null(spec->cwd, &c->cwd);
+        if (r < 0)
+                return r;
+        r = strdup_or_null(spec->user, &c->user);
+        if (r < 0)
+                return r;
+        r = strdup_or_null(spec->group, &c->group);
+        if (r < 0)
+                return r;
+        r = strdup_or_null(spec->output_stdout.path, &c->output_stdout.path);
+        if (r < 0)
+                return r;
+        r = strdup_or_null(spec->output_stderr.path, &c->output_stderr.path);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* Length of the UTF-8 sequence starting at s, or 0 when it is not valid. */
+static size_t utf8_sequence_length(const unsigned char *s) {
+        size_t n;
+        uint32_t cp;
+
+        if (s[0] < 0x80)
+                return 1;
+        if ((s[0] & 0xe0) == 0xc0) {
+                n = 2;
+                cp = s[0] & 0x1f;
+        } else if ((s[0] & 0xf0) == 0xe0) {
+                n = 3;
+                cp = s[0] & 0x0f;
+        } else if ((s[0] & 0xf8) == 0xf0) {
+                n = 4;
+                cp = s[0] & 0x07;
+        } else
+                return 0;
+
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (s[i] & 0x3f);
+        }
+        /* Overlong forms, surrogates and values past Unicode. */
+        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+                return 0;
+        return n;
+}
+
+int child_id_validate(const char *id, const char **ret_reason) {
+        const char *reason = NULL;
+        size_t len;
+
+        if (!id)
+                reason = "is missing";
+        else if ((len = strlen(id)) == 0)
+                reason = "is empty";
+        else if (len > CHILD_ID_MAX)
+                reason = "is longer than 255 bytes";
+        else
+                for (const unsigned char *p = (const unsigned char *) id; *p;) {
+                        size_t n = utf8_sequence_length(p);
+
+                        if (n == 0) {
+                                reason = "is not valid UTF-8";
+                                break;
+                        }
+                        if (n == 1 && (*p < 0x20 || *p == 0x7f)) {
+                                reason = "contains a control character";
+                                break;
+                        }
+                        p += n;
+                }
+
+        if (!reason)
+                return 0;
+        if (ret_reason)
+                *ret_reason = reason;
+        return -EINVAL;
+}
+
+static int output_validate(const child_output *o, const char **ret_reason) {
+        if (o->kind < 0 || o->kind >= _CHILD_OUTPUT_KIND_MAX) {
+                *ret_reason = "is not one of inherit, null, file, journal";
+                return -EINVAL;
+        }
+        if (o->kind == CHILD_OUTPUT_FILE && (!o->path || o->path[0] != '/')) {
+                *ret_reason = "file output needs an absolute path";
+                return -EINVAL;
+        }
+        if (o->kind != CHILD_OUTPUT_FILE && o->path) {
+                *ret_reason = "a path is only allowed with file output";
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int child_spec_validate(const child_spec *spec, const char **ret_field, const char **ret_reason) {
+        const char *field = NULL, *reason = NULL;
+
+        assert_return(spec, -EINVAL);
+
+        if (child_id_validate(spec->id, &reason) < 0)
+                field = "id";
+        else if (!spec->argv || !spec->argv[0] || !spec->argv[0][0])
+                field = "argv", reason = "needs at least the program";
+        else if (spec->restart < 0 || spec->restart >= _CHILD_RESTART_MAX)
+                field = "restart", reason = "is not one of permanent, transient, temporary";
+        else if (spec->ready < 0 || spec->ready >= _CHILD_READY_MAX)
+                field = "ready", reason = "is not one of exec, notify";
+        else if (spec->ready == CHILD_READY_NOTIFY && spec->ready_timeout_usec == 0)
+                field = "ready_timeout", reason = "must be above 0 with notify readiness";
+        else if (spec->cwd && spec->cwd[0] != '/')
+                field = "cwd", reason = "must be an absolute path";
+        else if (spec->user && !spec->user[0])
+                field = "user", reason = "is empty";
+        else if (spec->group && !spec->group[0])
+                field = "group", reason = "is empty";
+        else if (spec->restart_burst == 0)
+                field = "restart_burst", reason = "must be at least 1";
+        else if (spec->restart_interval_usec == 0)
+                field = "restart_interval", reason = "must be above 0";
+        else if (output_validate(&spec->output_stdout, &reason) < 0)
+                field = "stdout";
+        else if (output_validate(&spec->output_stderr, &reason) < 0)
+                field = "stderr";
+        else if (spec->env)
+                for (char **e = spec->env; *e; e++)
+                        if (!strchr(*e, '=') || **e == '=') {
+                                field = "env", reason = "entries must be KEY=VALUE";
+                                break;
+                        }
+
+        if (!field)
+                return 0;
+        if (ret_field)
+                *ret_field = field;
+        if (ret_reason)
+                *ret_reason = reason;
+        return -EINVAL;
+}

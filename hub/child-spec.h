@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* What a child is: the spec an OS process is started from. Specs are plain
+ * data owned by whoever built them; the supervisor keeps its own copy
+ * (child_spec_copy()), so a caller's spec may be freed once a start call
+ * returned. */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cgroup.h"
+#include "macros.h"
+
+/* Longest child id in bytes: ids travel in cgroup names, registry messages
+ * and log fields, and must stay readable. */
+#define CHILD_ID_MAX 255
+
+/* OTP's meanings: permanent is always restarted, transient only after an
+ * abnormal exit, temporary never. */
+typedef enum child_restart {
+        CHILD_RESTART_PERMANENT,
+        CHILD_RESTART_TRANSIENT,
+        CHILD_RESTART_TEMPORARY,
+        _CHILD_RESTART_MAX,
+        _CHILD_RESTART_INVALID = -EINVAL,
+} child_restart;
+
+/* When a start counts as done: once execve() succeeded, or once the child
+ * sent READY=1 on the NOTIFY_SOCKET the supervisor gives it (sd_notify). */
+typedef enum child_ready {
+        CHILD_READY_EXEC,
+        CHILD_READY_NOTIFY,
+        _CHILD_READY_MAX,
+        _CHILD_READY_INVALID = -EINVAL,
+} child_ready;
+
+typedef enum child_output_kind {
+        CHILD_OUTPUT_INHERIT, /* the supervisor's own stdout/stderr */
+        CHILD_OUTPUT_NULL,    /* /dev/null */
+        CHILD_OUTPUT_FILE,    /* appended to path */
+        CHILD_OUTPUT_JOURNAL, /* the systemd journal, identifier = child id */
+        _CHILD_OUTPUT_KIND_MAX,
+        _CHILD_OUTPUT_KIND_INVALID = -EINVAL,
+} child_output_kind;
+
+typedef struct child_output {
+        child_output_kind kind;
+        char *path; /* CHILD_OUTPUT_FILE only */
+} child_output;
+
+typedef struct child_spec {
+        char *id;
+        /* argv[0] is the program: a path, or a name looked up in the PATH of
+         * the child's environment when it has no '/'. */
+        char **argv;
+        /* NULL: the supervisor's environment; else exactly these "K=V". */
+        char **env;
+        char *cwd;   /* NULL: the supervisor's working directory */
+        char *user;  /* NULL: the supervisor's user; a name or a number */
+        char *group; /* NULL: the user's primary group (or the supervisor's) */
+
+        child_restart restart;
+        child_ready ready;
+        /* notify: how long to wait for READY=1 before the start fails. */
+        uint64_t ready_timeout_usec;
+        /* SIGTERM to the main process, then cgroup.kill after this long. */
+        uint64_t shutdown_timeout_usec;
+
+        /* Restart intensity of this child: more than restart_burst restarts
+         * within restart_interval_usec marks it failed (systemd's
+         * StartLimitBurst= / StartLimitIntervalSec=). */
+        unsigned restart_burst;
+        uint64_t restart_interval_usec;
+        /* Wait before a restart: restart_delay_usec, doubled after each
+         * restart in a row up to restart_delay_max_usec (no growth when the
+         * maximum is not above the delay). */
+        uint64_t restart_delay_usec;
+        uint64_t restart_delay_max_usec;
+
+        cgroup_policy limits;
+        child_output output_stdout;
+        child_output output_stderr;
+} child_spec;
+
+/* The defaults, chosen to behave like a systemd service with Restart=: */
+#define CHILD_SPEC_DEFAULT_READY_TIMEOUT_USEC (90 * USEC_PER_SEC)
+#define CHILD_SPEC_DEFAULT_SHUTDOWN_TIMEOUT_USEC (5 * USEC_PER_SEC) /* OTP's worker default */
+#define CHILD_SPEC_DEFAULT_RESTART_BURST 5u
+#define CHILD_SPEC_DEFAULT_RESTART_INTERVAL_USEC (10 * USEC_PER_SEC)
+#define CHILD_SPEC_DEFAULT_RESTART_DELAY_USEC (100 * USEC_PER_MSEC)
+
+/* Fill a spec with the defaults above; the caller sets id and argv. */
+void child_spec_init(child_spec *spec);
+/* Free what a spec holds (not the struct itself) and reset it. */
+void child_spec_done(child_spec *spec);
+child_spec *child_spec_free(child_spec *spec);
+int child_spec_copy(const child_spec *spec, child_spec **ret);
+
+/* Check a spec. On failure returns -EINVAL and, when ret_field is given,
+ * names the offending field ("id", "argv", "restart_burst", ...) with a
+ * static reason in ret_reason. */
+int child_spec_validate(const child_spec *spec, const char **ret_field, const char **ret_reason);
+/* Only the id rules: 1..CHILD_ID_MAX bytes, valid UTF-8, no control
+ * characters. */
+int child_id_validate(const char *id, const char **ret_reason);
+
+const char *child_restart_to_string(child_restart r);
+child_restart child_restart_from_string(const char *s);
+const char *child_ready_to_string(child_ready r);
+child_ready child_ready_from_string(const char *s);
+const char *child_output_kind_to_string(child_output_kind k);
+child_output_kind child_output_kind_from_string(const char *s);
+
+static inline void child_spec_freep(child_spec **s) {
+        if (*s)
+                child_spec_free(*s);
+}
+#define _cleanup_child_spec_ __attribute__((cleanup(child_spec_freep)))

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Private to the supervisor: the structures and the seams between
+ * supervisor.c (the table of children and the API), child-fsm.c (the state x
+ * event table) and child-process.c (spawning, watching, draining). */
+
+#include <sys/resource.h>
+#include <uthash.h>
+
+#include "notify-socket.h"
+#include "restart-window.h"
+#include "supervisor.h"
+
+typedef enum child_event {
+        CHILD_EVENT_EXEC_OK,     /* the exec-status pipe closed: execve succeeded */
+        CHILD_EVENT_EXEC_FAILED, /* a step before execve failed (last_exit says which) */
+        CHILD_EVENT_READY,       /* READY=1 from the child's cgroup */
+        CHILD_EVENT_EXIT,        /* the main process ended (last_exit) */
+        CHILD_EVENT_STOP,        /* stop requested */
+        CHILD_EVENT_TIMEOUT,     /* the child's timer fired */
+        CHILD_EVENT_DRAINED,     /* the group is empty */
+        _CHILD_EVENT_MAX,
+        _CHILD_EVENT_INVALID = -EINVAL,
+} child_event;
+
+const char *child_event_to_string(child_event e);
+
+struct supervisor_child {
+        supervisor *supervisor;
+        child_spec *spec;
+        child_state state;
+        cgroup_group *group;
+
+        pid_t pid;
+        int pidfd;
+        loop_source *pidfd_source;
+        int status_fd; /* exec-status pipe, while starting */
+        loop_source *status_source;
+        notify_socket *notify;
+        loop_source *notify_source;
+        int events_fd; /* cgroup.events, while draining */
+        loop_source *events_source;
+        loop_source *timer;
+
+        uint64_t oom_kills_at_spawn;
+        uint64_t running_since_usec;
+        child_exit last_exit;
+        unsigned restarts;
+        unsigned restarts_in_row;
+        restart_window window;
+        char *failure;
+        char *status_text;
+
+        bool stop_requested;
+        bool start_reported;
+        bool exec_done;
+        bool exit_reason_fixed; /* last_exit was set by us (ready timeout), keep it */
+
+        supervisor_start_handler start_done;
+        void *start_userdata;
+        supervisor_stop_handler stop_done;
+        void *stop_userdata;
+
+        UT_hash_handle hh;
+};
+
+struct supervisor {
+        loop *loop;
+        cgroup_subtree *subtree;
+        cgroup_group *group;
+        char *name;
+        supervisor_child *children; /* uthash by spec->id */
+        size_t n_children;
+        restart_window window;
+
+        supervisor_event_handler on_event;
+        void *userdata;
+
+        bool shutting_down;
+        supervisor_shutdown_handler shutdown_done;
+        void *shutdown_userdata;
+
+        /* Restore this RLIMIT_NOFILE in children (we raised our own). */
+        bool set_nofile;
+        struct rlimit nofile;
+};
+
+/* child-fsm.c */
+void child_dispatch(supervisor_child *c, child_event event);
+
+/* child-process.c */
+int child_launch(supervisor_child *c, const char **ret_reason);
+/* Open cgroup.events, kill what is left, and dispatch DRAINED once empty
+ * (possibly at once). */
+void child_begin_drain(supervisor_child *c);
+int child_arm_timer(supervisor_child *c, uint64_t after_usec);
+void child_disarm_timer(supervisor_child *c);
+/* Close every source and fd tied to the current process. */
+void child_release_process(supervisor_child *c);
+void child_release_all(supervisor_child *c);
+void child_set_failure(supervisor_child *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* supervisor.c */
+void supervisor_emit(supervisor_child *c, supervisor_event event);
+/* Remove the child's group, call its stop handler (and the start handler
+ * with error when it never started), emit REMOVED, free it. */
+void supervisor_child_finish(supervisor_child *c, int start_error, const char *start_reason);
+bool supervisor_try_record_restart(supervisor *s, uint64_t now_usec);

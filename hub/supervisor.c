@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: MIT */
+
+/* The table of children (a hash by id) and the supervisor's API; the
+ * lifecycle itself is in child-fsm.c, the process side in child-process.c. */
+
+#include <poll.h>
+#include <sys/resource.h>
+
+#include "log.h"
+#include "string-table.h"
+#include "supervisor-internal.h"
+#include "time-util.h"
+
+static const char *const child_state_table[_CHILD_STATE_MAX] = {
+        [CHILD_STATE_STARTING] = "starting",
+        [CHILD_STATE_RUNNING] = "running",
+        [CHILD_STATE_STOPPING] = "stopping",
+        [CHILD_STATE_DRAINING] = "draining",
+        [CHILD_STATE_BACKOFF] = "backoff",
+        [CHILD_STATE_FAILED] = "failed",
+};
+
+const char *child_state_to_string(child_state s) {
+        if (s < 0 || s >= _CHILD_STATE_MAX)
+                return NULL;
+        return child_state_table[s];
+}
+
+static const char *const supervisor_event_table[_SUPERVISOR_EVENT_MAX] = {
+        [SUPERVISOR_EVENT_STARTED] = "started",
+        [SUPERVISOR_EVENT_EXITED] = "exited",
+        [SUPERVISOR_EVENT_RESTARTED] = "restarted",
+        [SUPERVISOR_EVENT_FAILED] = "failed",
+        [SUPERVISOR_EVENT_STATUS] = "status",
+        [SUPERVISOR_EVENT_REMOVED] = "removed",
+};
+
+const char *supervisor_event_to_string(supervisor_event e) {
+        if (e < 0 || e >= _SUPERVISOR_EVENT_MAX)
+                return NULL;
+        return supervisor_event_table[e];
+}
+
+/* A supervisor of thousands of children needs thousands of pidfds: raise
+ * the soft RLIMIT_NOFILE to the hard one (as systemd does for itself) and
+ * remember the old soft value for the children. */
+static void supervisor_raise_nofile(supervisor *s) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+                return;
+        s->nofile = rl;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) >= 0)
+                s->set_nofile = true;
+}
+
+int supervisor_new(loop *l, cgroup_subtree *t, const supervisor_options *o, supervisor **ret,
+                   const char **ret_reason) {
+        _cleanup_free_ char *group_name = NULL;
+        const char *reason = NULL;
+        int r;
+
+        assert_return(l, -EINVAL);
+        assert_return(t, -EINVAL);
+        assert_return(o, -EINVAL);
+        assert_return(ret, -EINVAL);
+
+        if (child_id_validate(o->name, &reason) < 0) {
+                if (ret_reason)
+                        *ret_reason = "name: hub id is empty, too long or not printable UTF-8";
+                return -EINVAL;
+        }
+        r = cgroup_policy_check(cgroup_subtree_hierarchy(t), &o->policy, &reason);
+        if (r < 0) {
+                if (ret_reason)
+                        *ret_reason = reason;
+                return r;
+        }
+
+        supervisor *s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        _cleanup_supervisor_ supervisor *cleanup = s;
+
+        s->loop = l;
+        s->subtree = t;
+        s->on_event = o->on_event;
+        s->userdata = o->userdata;
+        s->name = strdup(o->name);
+        if (!s->name)
+                return -ENOMEM;
+        r = restart_window_init(&s->window, o->max_restarts ?: SUPERVISOR_DEFAULT_MAX_RESTARTS,
+                                (uint64_t) (o->max_seconds ?: SUPERVISOR_DEFAULT_MAX_SECONDS) * USEC_PER_SEC);
+        if (r < 0)
+                return r;
+
+        r = cgroup_escape_name(o->name, ".hub", &group_name);
+        if (r < 0)
+                return r;
+        r = cgroup_group_new(t, NULL, group_name, &o->policy, &s->group);
+        if (r < 0) {
+                if (ret_reason)
+                        *ret_reason = r == -EBUSY ? "the hub's cgroup still holds processes"
+                                                  : "the hub's cgroup cannot be created";
+                return r;
+        }
+
+        supervisor_raise_nofile(s);
+        *ret = TAKE_PTR(cleanup);
+        return 0;
+}
+
+static supervisor_child *supervisor_child_free(supervisor_child *c) {
+        if (!c)
+                return NULL;
+        child_release_all(c);
+        cgroup_group_free(c->group);
+        restart_window_done(&c->window);
+        child_spec_free(c->spec);
+        free(c->failure);
+        free(c->status_text);
+        free(c);
+        return NULL;
+}
+
+/* Last resort, outside the loop: kill, wait a bounded time for the group
+ * to empty, remove it. */
+static void kill_and_remove(cgroup_group *g) {
+        _cleanup_close_ int events = cgroup_group_open_events(g);
+
+        for (unsigned i = 0; i < 50 && cgroup_group_is_populated(g) > 0; i++) {
+                (void) cgroup_group_kill(g);
+                if (events >= 0) {
+                        struct pollfd p = { .fd = events, .events = POLLPRI };
+                        (void) poll(&p, 1, 100);
+                } else
+                        (void) usleep(100 * 1000);
+        }
+        (void) cgroup_group_remove(g);
+}
+
+supervisor *supervisor_free(supervisor *s) {
+        supervisor_child *c, *tmp;
+
+        if (!s)
+                return NULL;
+
+        HASH_ITER(hh, s->children, c, tmp) {
+                HASH_DEL(s->children, c);
+                child_release_all(c);
+                kill_and_remove(c->group);
+                supervisor_child_free(c);
+        }
+        if (s->group) {
+                kill_and_remove(s->group);
+                cgroup_group_free(s->group);
+        }
+        restart_window_done(&s->window);
+        free(s->name);
+        free(s);
+        return NULL;
+}
+
+void supervisor_emit(supervisor_child *c, supervisor_event event) {
+        supervisor *s = c->supervisor;
+
+        if (s->on_event)
+                s->on_event(s, c, event, s->userdata);
+}
+
+bool supervisor_try_record_restart(supervisor *s, uint64_t now_usec) {
+        return restart_window_try_record(&s->window, now_usec);
+}
+
+static void supervisor_maybe_shutdown_done(supervisor *s) {
+        if (!s->shutting_down || s->n_children > 0)
+                return;
+        if (s->group)
+                (void) cgroup_group_remove(s->group);
+        if (s->shutdown_done) {
+                supervisor_shutdown_handler done = s->shutdown_done;
+                s->shutdown_done = NULL;
+                done(s, s->shutdown_userdata);
+        }
+}
+
+void supervisor_child_finish(supervisor_child *c, int start_error, const char *start_reason) {
+        supervisor *s = c->supervisor;
+        int r;
+
+        child_release_all(c);
+        r = cgroup_group_remove(c->group);
+        if (r < 0)
+                log_debug("child %s: removing %s: %s", c->spec->id, cgroup_group_path(c->group), strerror(-r));
+
+        HASH_DEL(s->children, c);
+        s->n_children--;
+
+        if (!c->start_reported && c->start_done)
+                c->start_done(s, c->spec->id, start_error < 0 ? start_error : -ECHILD, start_reason, 0,
+                              c->start_userdata);
+        if (c->stop_done)
+                c->stop_done(s, c->spec->id, 0, c->stop_userdata);
+        supervisor_emit(c, SUPERVISOR_EVENT_REMOVED);
+        supervisor_child_free(c);
+
+        supervisor_maybe_shutdown_done(s);
+}
+
+int supervisor_start_child(supervisor *s, const child_spec *spec, supervisor_start_handler done, void *userdata,
+                           const char **ret_reason) {
+        _cleanup_free_ char *leaf = NULL;
+        const char *field = NULL, *reason = NULL;
+        supervisor_child *c;
+        int r;
+
+        assert_return(s, -EINVAL);
+        assert_return(spec, -EINVAL);
+
+        r = child_spec_validate(spec, &field, &reason);
+        if (r < 0) {
+                if (ret_reason)
+                        *ret_reason = field; /* the field; the caller adds the id */
+                return r;
+        }
+        if (s->shutting_down)
+                return -ESHUTDOWN;
+        HASH_FIND_STR(s->children, spec->id, c);
+        if (c)
+                return -EEXIST;
+        r = cgroup_policy_check(cgroup_subtree_hierarchy(s->subtree), &spec->limits, &reason);
+        if (r < 0) {
+                if (ret_reason)
+                        *ret_reason = reason;
+                return r;
+        }
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->supervisor = s;
+        c->pidfd = c->status_fd = c->events_fd = -EBADF;
+        c->state = CHILD_STATE_STARTING;
+        r = child_spec_copy(spec, &c->spec);
+        if (r < 0)
+                goto fail;
+        r = restart_window_init(&c->window, spec->restart_burst, spec->restart_interval_usec);
+        if (r < 0)
+                goto fail;
+        r = cgroup_escape_name(spec->id, ".child", &leaf);
+        if (r < 0)
+                goto fail;
+        r = cgroup_group_new(s->subtree, s->group, leaf, &spec->limits, &c->group);
+        if (r < 0) {
+                reason = r == -EBUSY ? "cgroup: the child's group still holds processes"
+                                     : "cgroup: the child's group cannot be created";
+                goto fail;
+        }
+        r = child_launch(c, &reason);
+        if (r < 0) {
+                (void) cgroup_group_remove(c->group);
+                goto fail;
+        }
+
+        c->start_done = done;
+        c->start_userdata = userdata;
+        HASH_ADD_KEYPTR(hh, s->children, c->spec->id, strlen(c->spec->id), c);
+        s->n_children++;
+        return 0;
+
+fail:
+        if (ret_reason && reason)
+                *ret_reason = reason;
+        supervisor_child_free(c);
+        return r;
+}
+
+int supervisor_stop_child(supervisor *s, const char *id, supervisor_stop_handler done, void *userdata) {
+        supervisor_child *c;
+
+        assert_return(s, -EINVAL);
+        assert_return(id, -EINVAL);
+
+        HASH_FIND_STR(s->children, id, c);
+        if (!c)
+                return -ENOENT;
+        if (c->stop_requested)
+                return -EALREADY;
+        c->stop_done = done;
+        c->stop_userdata = userdata;
+        child_dispatch(c, CHILD_EVENT_STOP); /* may free c */
+        return 0;
+}
+
+int supervisor_shutdown(supervisor *s, supervisor_shutdown_handler done, void *userdata) {
+        supervisor_child *c, *tmp;
+
+        assert_return(s, -EINVAL);
+        if (s->shutting_down)
+                return -EALREADY;
+
+        s->shutting_down = true;
+        s->shutdown_done = done;
+        s->shutdown_userdata = userdata;
+        HASH_ITER(hh, s->children, c, tmp)
+                if (!c->stop_requested)
+                        child_dispatch(c, CHILD_EVENT_STOP);
+        supervisor_maybe_shutdown_done(s);
+        return 0;
+}
+
+supervisor_child *supervisor_find_child(supervisor *s, const char *id) {
+        supervisor_child *c;
+
+        if (!s || !id)
+                return NULL;
+        HASH_FIND_STR(s->children, id, c);
+        return c;
+}
+
+supervisor_child *supervisor_next_child(supervisor *s, supervisor_child *c) {
+        if (!s)
+                return NULL;
+        return c ? c->hh.next : s->children;
+}
+
+size_t supervisor_n_children(const supervisor *s) {
+        return s ? s->n_children : 0;
+}
+
+unsigned supervisor_recent_restarts(supervisor *s) {
+        return s ? restart_window_count(&s->window, now_usec()) : 0;
+}
+
+const char *supervisor_cgroup_path(const supervisor *s) {
+        return s && s->group ? cgroup_group_path(s->group) : NULL;
+}
+
+const char *supervisor_child_id(const supervisor_child *c) {
+        return c ? c->spec->id : NULL;
+}
+
+const child_spec *supervisor_child_spec(const supervisor_child *c) {
+        return c ? c->spec : NULL;
+}
+
+child_state supervisor_child_state(const supervisor_child *c) {
+        return c ? c->state : _CHILD_STATE_INVALID;
+}
+
+pid_t supervisor_child_pid(const supervisor_child *c) {
+        return c ? c->pid : 0;
+}
+
+int supervisor_child_pidfd(const supervisor_child *c) {
+        return c && c->pidfd >= 0 ? c->pidfd : -EBADF;
+}
+
+unsigned supervisor_child_restarts(const supervisor_child *c) {
+        return c ? c->restarts : 0;
+}
+
+const child_exit *supervisor_child_last_exit(const supervisor_child *c) {
+        return c ? &c->last_exit : NULL;
+}
+
+const char *supervisor_child_failure(const supervisor_child *c) {
+        return c ? c->failure : NULL;
+}
+
+const char *supervisor_child_status_text(const supervisor_child *c) {
+        return c ? c->status_text : NULL;
+}
+
+const char *supervisor_child_cgroup_path(const supervisor_child *c) {
+        return c ? cgroup_group_path(c->group) : NULL;
+}

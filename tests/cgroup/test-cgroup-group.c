@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: MIT */
+/* Real groups on this machine, under our own cgroup in every hierarchy:
+ * the files a policy writes (v2, or v1 on hybrid hosts), real processes
+ * spawned with clone3(CLONE_INTO_CGROUP) plus the v1 attach, kill and
+ * cgroup.events, reuse, removal, rollback, and the argument checks. Needs
+ * root and cgroup2; every name is unique to this process and purged at
+ * teardown and at exit. */
+
+#include "cgroup-test.h"
+
+#define MiB (1024ULL * 1024ULL)
+
+static int group_setup(void **state) {
+        test_open_subtree();
+        return 0;
+}
+
+static int group_teardown(void **state) {
+        test_purge_all();
+        return 0;
+}
+
+/* Check the file holding controller c's setting of g. */
+static void assert_setting(const cgroup_group *g, cgroup_controller c, const char *v2_file, const char *v2_value,
+                           const char *v1_file, const char *v1_value) {
+        switch (g->backend[c]) {
+        case CGROUP_BACKEND_V2:
+                test_assert_file(g->v2_dir, v2_file, v2_value);
+                break;
+        case CGROUP_BACKEND_V1:
+                test_assert_file(g->v1_dir[c], v1_file, v1_value);
+                break;
+        default:
+                fprintf(stderr, "no %s controller here, not checked\n", cgroup_controller_to_string(c));
+                break;
+        }
+}
+
+/* Every controller the host has, with some limit. */
+static cgroup_policy full_policy(void) {
+        return (cgroup_policy) {
+                .memory_max = test_has(CGROUP_CONTROLLER_MEMORY) ? 64 * MiB : 0,
+                .pids_max = test_has(CGROUP_CONTROLLER_PIDS) ? 32 : 0,
+                .cpu_weight = test_has(CGROUP_CONTROLLER_CPU) ? 200 : 0,
+        };
+}
+
+static void assert_gone(const cgroup_group *g) {
+        assert_false(test_is_dir(g->v2_dir));
+        for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+                if (g->v1_dir[c])
+                        assert_false(test_is_dir(g->v1_dir[c]));
+}
+
+static void test_policy_files(void **state) {
+        const char *name = test_top_name("phtest-files");
+        cgroup_policy p = full_policy();
+        cgroup_group *hub = NULL, *child = NULL;
+        char *expected;
+
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, &p, &hub), 0);
+
+        expected = cg_path_join(test_subtree->v2_own_dir, name);
+        assert_string_equal(cgroup_group_path(hub), expected);
+        free(expected);
+        expected = cg_path_join(test_hierarchy()->v2_own, name);
+        assert_string_equal(cgroup_group_v2_relative_path(hub), expected);
+        free(expected);
+        assert_true(test_is_dir(cgroup_group_path(hub)));
+
+        assert_setting(hub, CGROUP_CONTROLLER_MEMORY, "memory.max", "67108864", "memory.limit_in_bytes", "67108864");
+        assert_setting(hub, CGROUP_CONTROLLER_PIDS, "pids.max", "32", "pids.max", "32");
+        assert_setting(hub, CGROUP_CONTROLLER_CPU, "cpu.weight", "200", "cpu.shares", "2048");
+
+        assert_int_equal(cgroup_group_new(test_subtree, hub, "c1.child", &(cgroup_policy) { .pids_max = 8 }, &child),
+                         0);
+        expected = cg_path_join(cgroup_group_v2_relative_path(hub), "c1.child");
+        assert_string_equal(cgroup_group_v2_relative_path(child), expected);
+        free(expected);
+        if (test_has(CGROUP_CONTROLLER_PIDS))
+                assert_setting(child, CGROUP_CONTROLLER_PIDS, "pids.max", "8", "pids.max", "8");
+
+        /* on v1 the child is in every hierarchy its hub is in, and always in
+         * memory; unset settings keep the kernel's defaults */
+        for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+                if (child->backend[c] == CGROUP_BACKEND_V1)
+                        assert_int_equal(test_is_dir(child->v1_dir[c]), test_is_dir(hub->v1_dir[c]));
+        if (child->backend[CGROUP_CONTROLLER_MEMORY] == CGROUP_BACKEND_V1)
+                assert_true(test_is_dir(child->v1_dir[CGROUP_CONTROLLER_MEMORY]));
+        if (child->backend[CGROUP_CONTROLLER_CPU] == CGROUP_BACKEND_V1)
+                test_assert_file(child->v1_dir[CGROUP_CONTROLLER_CPU], "cpu.shares", "1024");
+
+        assert_int_equal(cgroup_group_remove(child), 0);
+        assert_gone(child);
+        assert_int_equal(cgroup_group_remove(hub), 0);
+        assert_gone(hub);
+        assert_null(cgroup_group_free(child));
+        assert_null(cgroup_group_free(hub));
+}
+
+static void test_io_weight(void **state) {
+        const char *name = test_top_name("phtest-io");
+        cgroup_group *g = NULL;
+        char *s;
+        int r;
+
+        if (!test_has(CGROUP_CONTROLLER_IO))
+                skip();
+        r = cgroup_group_new(test_subtree, NULL, name, &(cgroup_policy) { .io_weight = 300 }, &g);
+        if (r == -EOPNOTSUPP) {
+                /* refused loudly, and nothing left behind */
+                char *d = cg_path_join(test_subtree->v2_own_dir, name);
+
+                fprintf(stderr, "io controller present but no weight file: %s\n", strerror(-r));
+                assert_false(test_is_dir(d));
+                free(d);
+                skip();
+        }
+        assert_int_equal(r, 0);
+
+        if (g->backend[CGROUP_CONTROLLER_IO] == CGROUP_BACKEND_V2) {
+                if ((s = test_read(g->v2_dir, "io.weight"))) {
+                        assert_string_equal(s, "default 300");
+                        free(s);
+                }
+                if ((s = test_read(g->v2_dir, "io.bfq.weight"))) {
+                        assert_non_null(strstr(s, "118"));
+                        free(s);
+                }
+        } else {
+                const char *dir = g->v1_dir[CGROUP_CONTROLLER_IO];
+
+                if ((s = test_read(dir, "blkio.weight"))) {
+                        assert_string_equal(s, "1000");
+                        free(s);
+                }
+                if ((s = test_read(dir, "blkio.bfq.weight"))) {
+                        assert_non_null(strstr(s, "118"));
+                        free(s);
+                }
+        }
+        assert_int_equal(cgroup_group_remove(g), 0);
+        assert_gone(g);
+        cgroup_group_free(g);
+}
+
+static void test_set_policy(void **state) {
+        const char *name = test_top_name("phtest-set");
+        cgroup_group *g = NULL;
+        cgroup_policy p = full_policy();
+
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, NULL, &g), 0);
+        assert_int_equal(cgroup_group_set_policy(g, &p), 0);
+        assert_setting(g, CGROUP_CONTROLLER_MEMORY, "memory.max", "67108864", "memory.limit_in_bytes", "67108864");
+        assert_setting(g, CGROUP_CONTROLLER_PIDS, "pids.max", "32", "pids.max", "32");
+        assert_setting(g, CGROUP_CONTROLLER_CPU, "cpu.weight", "200", "cpu.shares", "2048");
+
+        p.pids_max = p.pids_max ? CGROUP_LIMIT_MAX : 0;
+        p.memory_max = p.memory_max ? 32 * MiB : 0;
+        assert_int_equal(cgroup_group_set_policy(g, &p), 0);
+        assert_setting(g, CGROUP_CONTROLLER_PIDS, "pids.max", "max", "pids.max", "max");
+        assert_setting(g, CGROUP_CONTROLLER_MEMORY, "memory.max", "33554432", "memory.limit_in_bytes", "33554432");
+
+        /* an empty policy puts the defaults back */
+        assert_int_equal(cgroup_group_set_policy(g, &(cgroup_policy) {}), 0);
+        assert_setting(g, CGROUP_CONTROLLER_PIDS, "pids.max", "max", "pids.max", "max");
+        assert_setting(g, CGROUP_CONTROLLER_CPU, "cpu.weight", "100", "cpu.shares", "1024");
+        if (g->backend[CGROUP_CONTROLLER_MEMORY] == CGROUP_BACKEND_V2)
+                test_assert_file(g->v2_dir, "memory.max", "max");
+        else if (g->backend[CGROUP_CONTROLLER_MEMORY] == CGROUP_BACKEND_V1) {
+                char *s = test_read(g->v1_dir[CGROUP_CONTROLLER_MEMORY], "memory.limit_in_bytes");
+
+                assert_non_null(s);
+                assert_true(strtoull(s, NULL, 10) > 1ULL << 40); /* "unlimited" is PAGE_COUNTER_MAX pages */
+                free(s);
+        }
+
+        /* out of range: refused, nothing changed */
+        assert_int_equal(cgroup_group_set_policy(g, &(cgroup_policy) { .cpu_weight = 20000 }), -EINVAL);
+
+        assert_int_equal(cgroup_group_remove(g), 0);
+        cgroup_group_free(g);
+}
+
+static void test_spawn_kill_events(void **state) {
+        const char *name = test_top_name("phtest-spawn");
+        cgroup_policy p = full_policy();
+        cgroup_group *hub = NULL, *child = NULL;
+        struct pollfd pfd;
+        test_child c;
+        uint64_t deadline_ms = TEST_WAIT_MSEC;
+        unsigned wakeups = 0;
+        char *path, buf[256];
+        int fd;
+
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, &p, &hub), 0);
+        assert_int_equal(cgroup_group_new(test_subtree, hub, "web-1.child", NULL, &child), 0);
+        assert_int_equal(cgroup_group_is_populated(child), 0);
+
+        c = test_spawn(child, 0);
+
+        /* v2 through CLONE_INTO_CGROUP */
+        path = test_proc_cgroup(c.pid, "");
+        assert_non_null(path);
+        assert_string_equal(path, cgroup_group_v2_relative_path(child));
+        free(path);
+
+        /* v1 through the child's own write to cgroup.procs */
+        for (cgroup_controller k = 0; k < _CGROUP_CONTROLLER_MAX; k++) {
+                char *expected;
+
+                if (child->backend[k] != CGROUP_BACKEND_V1 || !test_is_dir(child->v1_dir[k]))
+                        continue;
+                path = test_proc_cgroup(c.pid, cgroup_controller_to_v1_string(k));
+                expected = test_v1_proc_path(child, k);
+                assert_non_null(path);
+                fprintf(stderr, "v1 %s: %s\n", cgroup_controller_to_v1_string(k), path);
+                assert_string_equal(path, expected);
+                free(path);
+                free(expected);
+        }
+
+        assert_int_equal(cgroup_group_contains_pid(child, c.pid), 1);
+        assert_int_equal(cgroup_group_contains_pid(hub, c.pid), 1);
+        assert_int_equal(cgroup_group_contains_pid(child, getpid()), 0);
+        assert_int_equal(cgroup_group_is_populated(child), 1);
+        assert_int_equal(cgroup_group_is_populated(hub), 1);
+
+        /* busy groups stay */
+        assert_int_equal(cgroup_group_remove(child), -EBUSY);
+        assert_int_equal(cgroup_group_remove(hub), -EBUSY);
+        assert_true(test_is_dir(child->v2_dir));
+
+        fd = cgroup_group_open_events(child);
+        assert_true(fd >= 0);
+        assert_true(pread(fd, buf, sizeof buf - 1, 0) > 0);
+
+        assert_int_equal(cgroup_group_kill(child), 0);
+
+        for (;;) {
+                ssize_t n;
+                uint64_t populated;
+
+                pfd = (struct pollfd) { .fd = fd, .events = POLLPRI };
+                assert_int_equal(poll(&pfd, 1, (int) deadline_ms), 1);
+                assert_true(pfd.revents & POLLPRI);
+                wakeups++;
+                n = pread(fd, buf, sizeof buf - 1, 0);
+                assert_true(n > 0);
+                buf[n] = '\0';
+                assert_int_equal(cg_parse_keyed_u64(buf, "populated", &populated), 0);
+                if (populated == 0)
+                        break;
+                assert_true(wakeups < 16);
+        }
+        close(fd);
+        assert_int_equal(cgroup_group_is_populated(child), 0);
+        assert_int_equal(test_reap(&c), SIGKILL);
+
+        assert_int_equal(cgroup_group_remove(child), 0);
+        assert_gone(child);
+        assert_int_equal(cgroup_group_remove(hub), 0);
+        assert_gone(hub);
+        cgroup_group_free(child);
+        cgroup_group_free(hub);
+}
+
+/* "a" must not contain what lives in "a2". */
+static void test_contains_prefix_boundary(void **state) {
+        const char *name = test_top_name("phtest-prefix");
+        cgroup_group *hub = NULL, *a = NULL, *a2 = NULL;
+        test_child c;
+
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, NULL, &hub), 0);
+        assert_int_equal(cgroup_group_new(test_subtree, hub, "a", NULL, &a), 0);
+        assert_int_equal(cgroup_group_new(test_subtree, hub, "a2", NULL, &a2), 0);
+        c = test_spawn(a2, 0);
+
+        assert_int_equal(cgroup_group_contains_pid(a2, c.pid), 1);
+        assert_int_equal(cgroup_group_contains_pid(a, c.pid), 0);
+        assert_int_equal(cgroup_group_contains_pid(hub, c.pid), 1);
+
+        test_kill_child(&c);
+        assert_int_equal(cg_wait_v2_unpopulated(a2->v2_dir, 5 * USEC_PER_SEC), 0);
+        assert_int_equal(cgroup_group_contains_pid(a2, 1), 0);
+        assert_int_equal(cgroup_group_remove(a), 0);
+        assert_int_equal(cgroup_group_remove(a2), 0);
+        assert_int_equal(cgroup_group_remove(hub), 0);
+        cgroup_group_free(a);
+        cgroup_group_free(a2);
+        cgroup_group_free(hub);
+}
+
+static void test_reuse(void **state) {
+        const char *name = test_top_name("phtest-reuse");
+        cgroup_policy p = full_policy();
+        cgroup_group *g = NULL;
+        test_child c;
+
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, &p, &g), 0);
+        g = cgroup_group_free(g); /* the directories stay */
+
+        /* empty: reused, and the stale limits of the earlier run are reset */
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, NULL, &g), 0);
+        assert_setting(g, CGROUP_CONTROLLER_PIDS, "pids.max", "max", "pids.max", "max");
+        assert_setting(g, CGROUP_CONTROLLER_CPU, "cpu.weight", "100", "cpu.shares", "1024");
+
+        /* with a process in it: busy, and left as it was */
+        c = test_spawn(g, 0);
+        g = cgroup_group_free(g);
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, &p, &g), -EBUSY);
+        assert_null(g);
+
+        test_kill_child(&c);
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, NULL, &g), 0);
+        assert_int_equal(cg_wait_v2_unpopulated(g->v2_dir, 5 * USEC_PER_SEC), 0);
+        assert_int_equal(cgroup_group_remove(g), 0);
+        assert_gone(g);
+        cgroup_group_free(g);
+}
+
+/* A policy the host cannot apply creates nothing, in no hierarchy. */
+static void test_refused_creates_nothing(void **state) {
+        const char *name = test_top_name("phtest-refused");
+        cgroup_hierarchy *h = NULL;
+        cgroup_subtree *t = NULL;
+        cgroup_group *g = (cgroup_group *) 0x1;
+        char *dir;
+
+        assert_int_equal(cgroup_hierarchy_dup(test_hierarchy(), &h), 0);
+        h->backend[CGROUP_CONTROLLER_IO] = CGROUP_BACKEND_NONE;
+        h->v1_mount[CGROUP_CONTROLLER_IO] = mfree(h->v1_mount[CGROUP_CONTROLLER_IO]);
+        h->v1_own[CGROUP_CONTROLLER_IO] = mfree(h->v1_own[CGROUP_CONTROLLER_IO]);
+        assert_int_equal(cgroup_subtree_open(h, &t), 0);
+        cgroup_hierarchy_free(h);
+
+        assert_int_equal(cgroup_group_new(t, NULL, name, &(cgroup_policy) { .pids_max = 5, .io_weight = 100 }, &g),
+                         -EOPNOTSUPP);
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, &(cgroup_policy) { .cpu_weight = 0xfffff }, &g),
+                         -EINVAL);
+        assert_ptr_equal(g, (cgroup_group *) 0x1);
+
+        dir = cg_path_join(test_subtree->v2_own_dir, name);
+        assert_false(test_is_dir(dir));
+        free(dir);
+        for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
+                if (!test_subtree->v1_own_dir[c])
+                        continue;
+                dir = cg_path_join(test_subtree->v1_own_dir[c], name);
+                assert_false(test_is_dir(dir));
+                free(dir);
+        }
+        cgroup_subtree_free(t);
+}
+
+/* A failure after the v2 directory was made removes it again: the v1
+ * memory directory is there already with a process in it. */
+static void test_rollback(void **state) {
+        const char *name = test_top_name("phtest-rollback");
+        cgroup_policy p = full_policy();
+        cgroup_group *hub = NULL, *g = (cgroup_group *) 0x1;
+        char *v1, *v2, pidbuf[32];
+        pid_t pid;
+
+        if (test_hierarchy()->backend[CGROUP_CONTROLLER_MEMORY] != CGROUP_BACKEND_V1) {
+                fprintf(stderr, "memory is not on v1 here: the rollback case needs a hybrid host\n");
+                skip();
+        }
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, &p, &hub), 0);
+
+        v1 = cg_path_join(hub->v1_dir[CGROUP_CONTROLLER_MEMORY], "victim.child");
+        v2 = cg_path_join(hub->v2_dir, "victim.child");
+        assert_int_equal(mkdir(v1, 0755), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                for (;;)
+                        pause();
+        snprintf(pidbuf, sizeof pidbuf, "%d", (int) pid);
+        assert_int_equal(cg_write_attr(v1, "cgroup.procs", pidbuf), 0);
+
+        assert_int_equal(cgroup_group_new(test_subtree, hub, "victim.child", NULL, &g), -EBUSY);
+        assert_ptr_equal(g, (cgroup_group *) 0x1);
+        assert_false(test_is_dir(v2));
+        for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
+                char *d;
+
+                if (c == CGROUP_CONTROLLER_MEMORY || !hub->v1_dir[c])
+                        continue;
+                d = cg_path_join(hub->v1_dir[c], "victim.child");
+                assert_false(test_is_dir(d));
+                free(d);
+        }
+
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+        assert_int_equal(cg_wait_v1_empty(v1, 5 * USEC_PER_SEC), 0);
+        assert_int_equal(rmdir(v1), 0);
+        assert_int_equal(cgroup_group_remove(hub), 0);
+        cgroup_group_free(hub);
+        free(v1);
+        free(v2);
+}
+
+static void test_remove_order(void **state) {
+        const char *name = test_top_name("phtest-remove");
+        cgroup_policy p = full_policy();
+        cgroup_group *hub = NULL, *child = NULL;
+
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, &p, &hub), 0);
+        assert_int_equal(cgroup_group_new(test_subtree, hub, "x.child", NULL, &child), 0);
+        assert_int_equal(cgroup_group_remove(hub), -ENOTEMPTY);
+        assert_true(test_is_dir(hub->v2_dir));
+        assert_int_equal(cgroup_group_remove(child), 0);
+        assert_int_equal(cgroup_group_remove(child), 0); /* missing is fine */
+        assert_int_equal(cgroup_group_remove(hub), 0);
+        assert_gone(hub);
+
+        /* gone groups */
+        assert_int_equal(cgroup_group_is_populated(hub), -ENOENT);
+        assert_int_equal(cgroup_group_kill(hub), -ENOENT);
+        assert_int_equal(cgroup_group_open_events(hub), -ENOENT);
+        assert_int_equal(cgroup_group_set_policy(hub, &(cgroup_policy) {}), -ENOENT);
+        cgroup_group_free(child);
+        cgroup_group_free(hub);
+}
+
+static void test_oom_kills_fresh(void **state) {
+        const char *name = test_top_name("phtest-oom");
+        cgroup_group *hub = NULL, *child = NULL;
+        uint64_t n = 42;
+
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, NULL, &hub), 0);
+        assert_int_equal(cgroup_group_new(test_subtree, hub, "o.child", NULL, &child), 0);
+        if (!test_has(CGROUP_CONTROLLER_MEMORY)) {
+                assert_int_equal(cgroup_group_oom_kills(child, &n), -ENOENT);
+                assert_int_equal(n, 42);
+        } else {
+                assert_int_equal(cgroup_group_oom_kills(child, &n), 0);
+                assert_int_equal(n, 0);
+        }
+        assert_int_equal(cgroup_group_remove(child), 0);
+        assert_int_equal(cgroup_group_remove(hub), 0);
+        cgroup_group_free(child);
+        cgroup_group_free(hub);
+}
+
+/* The loop for kernels without cgroup.kill, on processes that fork. */
+static void test_kill_loop(void **state) {
+        const char *name = test_top_name("phtest-killloop");
+        cgroup_group *g = NULL;
+        test_child c;
+
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, NULL, &g), 0);
+        c = test_spawn(g, 3);
+        assert_int_equal(cgroup_group_is_populated(g), 1);
+        assert_int_equal(cg_kill_recursive(g->v2_dir), 0);
+        assert_int_equal(cg_wait_v2_unpopulated(g->v2_dir, 5 * USEC_PER_SEC), 0);
+        assert_int_equal(test_reap(&c), SIGKILL);
+        test_reap_orphans();
+        assert_int_equal(cgroup_group_remove(g), 0);
+        cgroup_group_free(g);
+}
+
+static void test_bad_args(void **state) {
+        const char *name = test_top_name("phtest-args");
+        cgroup_group *g = NULL, *out = (cgroup_group *) 0x1;
+        cgroup_spawn_fds f = { .v2_dir = -EBADF };
+        char longname[NAME_MAX + 2];
+        uint64_t v;
+
+        memset(longname, 'n', sizeof longname - 1);
+        longname[sizeof longname - 1] = '\0';
+
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, NULL, &g), 0);
+
+        assert_int_equal(cgroup_group_new(NULL, NULL, "x", NULL, &out), -EINVAL);
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, NULL, NULL, &out), -EINVAL);
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, "", NULL, &out), -EINVAL);
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, "a/b", NULL, &out), -EINVAL);
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, ".", NULL, &out), -EINVAL);
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, "..", NULL, &out), -EINVAL);
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, longname, NULL, &out), -EINVAL);
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, "supervisor", NULL, &out), -EINVAL);
+        assert_int_equal(cgroup_group_new(test_subtree, g, "x", NULL, NULL), -EINVAL);
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, &(cgroup_policy) { .io_weight = 10001 }, &out),
+                         -EINVAL);
+        assert_ptr_equal(out, (cgroup_group *) 0x1);
+
+        assert_null(cgroup_group_free(NULL));
+        assert_null(cgroup_group_path(NULL));
+        assert_null(cgroup_group_v2_relative_path(NULL));
+        assert_int_equal(cgroup_group_set_policy(NULL, &(cgroup_policy) {}), -EINVAL);
+        assert_int_equal(cgroup_group_set_policy(g, NULL), -EINVAL);
+        assert_int_equal(cgroup_group_open_spawn_fds(NULL, &f), -EINVAL);
+        assert_int_equal(cgroup_group_open_spawn_fds(g, NULL), -EINVAL);
+        assert_int_equal(f.v2_dir, -EBADF);
+        assert_int_equal(cgroup_spawn_fds_attach_v1(NULL), -EINVAL);
+        cgroup_spawn_fds_close(NULL);
+        cgroup_spawn_fds_close(&f);
+        assert_int_equal(cgroup_group_kill(NULL), -EINVAL);
+        assert_int_equal(cgroup_group_is_populated(NULL), -EINVAL);
+        assert_int_equal(cgroup_group_open_events(NULL), -EINVAL);
+        assert_int_equal(cgroup_group_oom_kills(NULL, &v), -EINVAL);
+        assert_int_equal(cgroup_group_oom_kills(g, NULL), -EINVAL);
+        assert_int_equal(cgroup_group_contains_pid(NULL, getpid()), -EINVAL);
+        assert_int_equal(cgroup_group_contains_pid(g, 0), -EINVAL);
+        assert_int_equal(cgroup_group_contains_pid(g, -1), -EINVAL);
+        assert_int_equal(cgroup_group_remove(NULL), -EINVAL);
+
+        /* a pid that does not exist (pid_max is at most 2^22) */
+        assert_int_equal(cgroup_group_contains_pid(g, 0x7ffffff0), -ESRCH);
+
+        /* open/close of the spawn fds, and attaching with none is a no-op */
+        assert_int_equal(cgroup_group_open_spawn_fds(g, &f), 0);
+        assert_true(f.v2_dir >= 0);
+        assert_true(f.n_v1 <= CGROUP_SPAWN_V1_MAX);
+        cgroup_spawn_fds_close(&f);
+        assert_int_equal(f.v2_dir, -EBADF);
+        assert_int_equal(f.n_v1, 0);
+        assert_int_equal(cgroup_spawn_fds_attach_v1(&f), 0);
+
+        assert_int_equal(cgroup_group_remove(g), 0);
+        cgroup_group_free(g);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_policy_files),
+                cmocka_unit_test(test_io_weight),
+                cmocka_unit_test(test_set_policy),
+                cmocka_unit_test(test_spawn_kill_events),
+                cmocka_unit_test(test_contains_prefix_boundary),
+                cmocka_unit_test(test_reuse),
+                cmocka_unit_test(test_refused_creates_nothing),
+                cmocka_unit_test(test_rollback),
+                cmocka_unit_test(test_remove_order),
+                cmocka_unit_test(test_oom_kills_fresh),
+                cmocka_unit_test(test_kill_loop),
+                cmocka_unit_test(test_bad_args),
+        };
+
+        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,625 @@
+/* SPDX-License-Identifier: MIT */
+
+/* The supervisor on real processes in real cgroups: starts, restarts per
+ * restart type, intensity limits, readiness, stops of whole trees, shutdown
+ * timeouts, resource limits (OOM, pids), exit reasons, output and
+ * credentials. */
+
+#include <fcntl.h>
+#include <sys/wait.h>
+
+#include "supervisor-fixture.h"
+
+#ifndef TEST_CHILD_PATH
+#error "TEST_CHILD_PATH must name the test-child program"
+#endif
+
+#define CHILD(...) ((char *[]) { TEST_CHILD_PATH, __VA_ARGS__, NULL })
+
+static void test_start_and_stop(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+        char path[512], line[512];
+        bool found = false;
+
+        spec_for(&spec, "web", CHILD("sleep"));
+        assert_int_equal(fixture_start(f, &spec, 5000), 0);
+
+        supervisor_child *c = supervisor_find_child(f->sup, "web");
+        assert_non_null(c);
+        assert_int_equal(supervisor_child_state(c), CHILD_STATE_RUNNING);
+        pid_t pid = supervisor_child_pid(c);
+        assert_true(pid > 0);
+        assert_int_equal(f->start_pid, pid);
+        assert_int_equal(f->counts[SUPERVISOR_EVENT_STARTED], 1);
+
+        /* It runs in its own leaf: <own>/<hub>.hub/web.child */
+        const char *cg = supervisor_child_cgroup_path(c);
+        assert_non_null(strstr(cg, ".hub/web.child"));
+        assert_true(path_exists(cg));
+        snprintf(path, sizeof(path), "/proc/%d/cgroup", (int) pid);
+        FILE *fp = fopen(path, "re");
+        assert_non_null(fp);
+        while (fgets(line, sizeof(line), fp))
+                if (strncmp(line, "0::", 3) == 0 && strstr(line, ".hub/web.child"))
+                        found = true;
+        fclose(fp);
+        assert_true(found);
+
+        assert_int_equal(supervisor_stop_child(f->sup, "web", fixture_on_stop, f), 0);
+        assert_int_equal(supervisor_stop_child(f->sup, "web", fixture_on_stop, f), -EALREADY);
+        assert_true(RUN_UNTIL(f, f->n_stopped == 1, 5000));
+        assert_null(supervisor_find_child(f->sup, "web"));
+        assert_int_equal(f->counts[SUPERVISOR_EVENT_REMOVED], 1);
+        assert_false(pid_alive(pid));
+        assert_false(path_exists(cg));
+        assert_int_equal(supervisor_stop_child(f->sup, "web", NULL, NULL), -ENOENT);
+}
+
+static void test_duplicate_id(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+
+        spec_for(&spec, "dup", CHILD("sleep"));
+        assert_int_equal(fixture_start(f, &spec, 5000), 0);
+        assert_int_equal(supervisor_start_child(f->sup, &spec, NULL, NULL, NULL), -EEXIST);
+        assert_int_equal(supervisor_n_children(f->sup), 1);
+}
+
+static void test_killed_child_restarts_with_new_pid(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+
+        spec_for(&spec, "crashy", CHILD("sleep"));
+        assert_int_equal(fixture_start(f, &spec, 5000), 0);
+        supervisor_child *c = supervisor_find_child(f->sup, "crashy");
+        pid_t old = supervisor_child_pid(c);
+
+        assert_int_equal(kill(old, SIGKILL), 0);
+        assert_true(RUN_UNTIL(f, f->counts[SUPERVISOR_EVENT_RESTARTED] == 1, 5000));
+
+        c = supervisor_find_child(f->sup, "crashy");
+        assert_int_equal(supervisor_child_state(c), CHILD_STATE_RUNNING);
+        pid_t new = supervisor_child_pid(c);
+        assert_true(new > 0);
+        assert_int_not_equal(new, old);
+        assert_true(pid_alive(new));
+        assert_int_equal(supervisor_child_restarts(c), 1);
+
+        const event_record *e = fixture_last_event(f, "crashy", SUPERVISOR_EVENT_EXITED);
+        assert_non_null(e);
+        assert_int_equal(e->pid, old);
+        assert_int_equal(e->exit.kind, CHILD_EXIT_SIGNAL);
+        assert_int_equal(e->exit.status, SIGKILL);
+        e = fixture_last_event(f, "crashy", SUPERVISOR_EVENT_RESTARTED);
+        assert_int_equal(e->pid, new);
+}
+
+static void test_transient(void **state) {
+        fixture *f = *state;
+        child_spec ok, bad;
+
+        /* Exit 0 is normal: not restarted, removed. */
+        spec_for(&ok, "clean", CHILD("exit", "0", "100"));
+        ok.restart = CHILD_RESTART_TRANSIENT;
+        assert_int_equal(fixture_start(f, &ok, 5000), 0);
+        assert_true(RUN_UNTIL(f, fixture_last_event(f, "clean", SUPERVISOR_EVENT_REMOVED), 5000));
+        assert_null(supervisor_find_child(f->sup, "clean"));
+        assert_null(fixture_last_event(f, "clean", SUPERVISOR_EVENT_RESTARTED));
+
+        /* Exit 3 is abnormal: restarted. */
+        spec_for(&bad, "abnormal", CHILD("exit", "3", "100"));
+        bad.restart = CHILD_RESTART_TRANSIENT;
+        assert_int_equal(fixture_start(f, &bad, 5000), 0);
+        assert_true(RUN_UNTIL(f, fixture_last_event(f, "abnormal", SUPERVISOR_EVENT_RESTARTED), 5000));
+        const event_record *e = fixture_last_event(f, "abnormal", SUPERVISOR_EVENT_EXITED);
+        assert_int_equal(e->exit.kind, CHILD_EXIT_CODE);
+        assert_int_equal(e->exit.status, 3);
+}
+
+static void test_temporary_never_restarts(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+
+        spec_for(&spec, "once", CHILD("exit", "9", "100"));
+        spec.restart = CHILD_RESTART_TEMPORARY;
+        assert_int_equal(fixture_start(f, &spec, 5000), 0);
+        assert_true(RUN_UNTIL(f, fixture_last_event(f, "once", SUPERVISOR_EVENT_REMOVED), 5000));
+        assert_null(fixture_last_event(f, "once", SUPERVISOR_EVENT_RESTARTED));
+        assert_int_equal(supervisor_n_children(f->sup), 0);
+}
+
+static void test_intensity_fails_only_that_child(void **state) {
+        fixture *f = *state;
+        child_spec loopy, calm;
+
+        spec_for(&calm, "calm", CHILD("sleep"));
+        assert_int_equal(fixture_start(f, &calm, 5000), 0);
+        pid_t calm_pid = supervisor_child_pid(supervisor_find_child(f->sup, "calm"));
+
+        spec_for(&loopy, "loopy", CHILD("exit", "1", "20"));
+        loopy.restart_burst = 3;
+        loopy.restart_interval_usec = 60 * USEC_PER_SEC;
+        assert_int_equal(fixture_start(f, &loopy, 5000), 0);
+        assert_true(RUN_UNTIL(f, fixture_last_event(f, "loopy", SUPERVISOR_EVENT_FAILED), 10000));
+
+        supervisor_child *c = supervisor_find_child(f->sup, "loopy");
+        assert_non_null(c);
+        assert_int_equal(supervisor_child_state(c), CHILD_STATE_FAILED);
+        assert_int_equal(supervisor_child_restarts(c), 3);
+        assert_int_equal(supervisor_child_pid(c), 0);
+        assert_non_null(strstr(supervisor_child_failure(c), "restart intensity exceeded"));
+        assert_non_null(strstr(supervisor_child_failure(c), "exited with code 1"));
+
+        /* Failed stays failed: nothing more happens to it. */
+        unsigned exits = f->counts[SUPERVISOR_EVENT_EXITED];
+        (void) RUN_UNTIL(f, false, 200);
+        assert_int_equal(f->counts[SUPERVISOR_EVENT_EXITED], exits);
+
+        supervisor_child *other = supervisor_find_child(f->sup, "calm");
+        assert_int_equal(supervisor_child_state(other), CHILD_STATE_RUNNING);
+        assert_int_equal(supervisor_child_pid(other), calm_pid);
+        assert_int_equal(supervisor_child_restarts(other), 0);
+
+        /* A failed child is removed by a stop. */
+        assert_int_equal(supervisor_stop_child(f->sup, "loopy", fixture_on_stop, f), 0);
+        assert_int_equal(f->n_stopped, 1);
+        assert_null(supervisor_find_child(f->sup, "loopy"));
+}
+
+static int setup_small_supervisor_limit(void **state) {
+        return fixture_setup_with(state, 2, 60);
+}
+
+static void test_supervisor_wide_intensity(void **state) {
+        fixture *f = *state;
+        child_spec a;
+
+        /* Each child alone is far below its own limit; together they pass
+         * the supervisor's 2 restarts in 60 s. */
+        spec_for(&a, "a", CHILD("exit", "1", "20"));
+        a.restart_burst = 100;
+        assert_int_equal(fixture_start(f, &a, 5000), 0);
+        assert_true(RUN_UNTIL(f, fixture_last_event(f, "a", SUPERVISOR_EVENT_FAILED), 10000));
+        supervisor_child *c = supervisor_find_child(f->sup, "a");
+        assert_int_equal(supervisor_child_restarts(c), 2);
+        assert_non_null(strstr(supervisor_child_failure(c), "supervisor restart intensity exceeded"));
+        assert_int_equal(supervisor_recent_restarts(f->sup), 2);
+}
+
+static void test_missing_binary_is_start_error(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+        const char *reason = NULL;
+
+        spec_for(&spec, "ghost", ((char *[]) { "/nonexistent/program", NULL }));
+        assert_int_equal(supervisor_start_child(f->sup, &spec, fixture_on_start, f, &reason), -ENOENT);
+        assert_string_equal(reason, "argv: program not found");
+        spec.argv = (char *[]) { "no-such-program-anywhere", NULL };
+        assert_int_equal(supervisor_start_child(f->sup, &spec, fixture_on_start, f, &reason), -ENOENT);
+        assert_int_equal(f->n_started, 0);
+        assert_int_equal(supervisor_n_children(f->sup), 0);
+
+        char leaf[512];
+        snprintf(leaf, sizeof(leaf), "%s/ghost.child", supervisor_cgroup_path(f->sup));
+        assert_false(path_exists(leaf));
+}
+
+static void test_exec_failure_is_async_start_error(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+        char script[] = "/tmp/ph-test-interp-XXXXXX";
+        int fd = mkstemp(script);
+
+        /* The file exists and is executable, but its interpreter does not:
+         * only execve() itself can tell. */
+        assert_true(fd >= 0);
+        assert_true(write(fd, "#!/nonexistent/interpreter\n", 27) == 27);
+        close(fd);
+        assert_int_equal(chmod(script, 0755), 0);
+
+        spec_for(&spec, "badinterp", ((char *[]) { script, NULL }));
+        int r = fixture_start(f, &spec, 5000);
+        unlink(script);
+        assert_int_equal(r, -ENOENT);
+        assert_non_null(strstr(f->start_reason, "could not be executed"));
+        assert_null(supervisor_find_child(f->sup, "badinterp"));
+        assert_int_equal(f->counts[SUPERVISOR_EVENT_STARTED], 0);
+}
+
+static void test_notify_waits_for_ready(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+        const char *reason = NULL;
+
+        spec_for(&spec, "notifier", CHILD("notify", "400"));
+        spec.ready = CHILD_READY_NOTIFY;
+        uint64_t t0 = now_usec();
+        assert_int_equal(supervisor_start_child(f->sup, &spec, fixture_on_start, f, &reason), 0);
+
+        /* exec is done long before READY=1: still starting. */
+        (void) RUN_UNTIL(f, false, 150);
+        supervisor_child *c = supervisor_find_child(f->sup, "notifier");
+        assert_int_equal(supervisor_child_state(c), CHILD_STATE_STARTING);
+        assert_int_equal(f->n_started, 0);
+
+        assert_true(RUN_UNTIL(f, f->n_started == 1, 5000));
+        assert_int_equal(f->start_error, 0);
+        assert_true(now_usec() - t0 >= 400 * USEC_PER_MSEC);
+        assert_int_equal(supervisor_child_state(c), CHILD_STATE_RUNNING);
+        assert_string_equal(supervisor_child_status_text(c), "warming up");
+        assert_int_equal(f->counts[SUPERVISOR_EVENT_STATUS], 1);
+}
+
+static void test_notify_timeout_is_start_error(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+
+        spec_for(&spec, "silent", CHILD("sleep"));
+        spec.ready = CHILD_READY_NOTIFY;
+        spec.ready_timeout_usec = 200 * USEC_PER_MSEC;
+        assert_int_equal(fixture_start(f, &spec, 5000), -ETIMEDOUT);
+        assert_string_equal(f->start_reason, "sent no READY=1 in time");
+        assert_null(supervisor_find_child(f->sup, "silent"));
+}
+
+static bool read_pids(const char *file, pid_t *pids, unsigned want) {
+        FILE *fp = fopen(file, "re");
+        unsigned n = 0;
+        int p;
+
+        if (!fp)
+                return false;
+        while (n < want && fscanf(fp, "%d", &p) == 1)
+                pids[n++] = p;
+        fclose(fp);
+        return n == want;
+}
+
+static void test_stop_kills_whole_tree(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+        char pidfile[] = "/tmp/ph-test-tree-XXXXXX";
+        pid_t pids[4];
+        int fd = mkstemp(pidfile);
+
+        assert_true(fd >= 0);
+        close(fd);
+        spec_for(&spec, "tree", CHILD("tree", "3", pidfile));
+        assert_int_equal(fixture_start(f, &spec, 5000), 0);
+        assert_true(RUN_UNTIL(f, read_pids(pidfile, pids, 4), 5000));
+        unlink(pidfile);
+        for (unsigned i = 0; i < 4; i++)
+                assert_true(pid_alive(pids[i]));
+        const char *cg = supervisor_child_cgroup_path(supervisor_find_child(f->sup, "tree"));
+        char cgpath[512];
+        snprintf(cgpath, sizeof(cgpath), "%s", cg);
+
+        /* The grandchildren left the session and ignore SIGTERM: only the
+         * cgroup still holds them. */
+        assert_int_equal(supervisor_stop_child(f->sup, "tree", fixture_on_stop, f), 0);
+        assert_true(RUN_UNTIL(f, f->n_stopped == 1, 5000));
+        for (unsigned i = 0; i < 4; i++)
+                assert_false(pid_alive(pids[i]));
+        assert_false(path_exists(cgpath));
+}
+
+static void test_sigterm_ignored_killed_at_timeout(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+
+        spec_for(&spec, "stubborn", CHILD("ignore-term"));
+        spec.shutdown_timeout_usec = 300 * USEC_PER_MSEC;
+        assert_int_equal(fixture_start(f, &spec, 5000), 0);
+        pid_t pid = supervisor_child_pid(supervisor_find_child(f->sup, "stubborn"));
+        /* Give it time to install SIG_IGN after exec. */
+        (void) RUN_UNTIL(f, false, 100);
+
+        uint64_t t0 = now_usec();
+        assert_int_equal(supervisor_stop_child(f->sup, "stubborn", fixture_on_stop, f), 0);
+        (void) RUN_UNTIL(f, false, 100);
+        assert_true(pid_alive(pid)); /* SIGTERM did nothing */
+        assert_true(RUN_UNTIL(f, f->n_stopped == 1, 5000));
+        assert_true(now_usec() - t0 >= 300 * USEC_PER_MSEC);
+        assert_false(pid_alive(pid));
+        const event_record *e = fixture_last_event(f, "stubborn", SUPERVISOR_EVENT_REMOVED);
+        assert_int_equal(e->exit.kind, CHILD_EXIT_SIGNAL);
+        assert_int_equal(e->exit.status, SIGKILL);
+}
+
+static void test_memory_hog_is_oom_killed(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+
+        spec_for(&spec, "hog", CHILD("memhog"));
+        spec.restart = CHILD_RESTART_TEMPORARY;
+        spec.limits.memory_max = 64ULL << 20;
+        assert_int_equal(fixture_start(f, &spec, 5000), 0);
+        assert_true(RUN_UNTIL(f, fixture_last_event(f, "hog", SUPERVISOR_EVENT_REMOVED), 20000));
+        const event_record *e = fixture_last_event(f, "hog", SUPERVISOR_EVENT_EXITED);
+        assert_non_null(e);
+        assert_int_equal(e->exit.kind, CHILD_EXIT_OOM_KILL);
+        assert_int_equal(e->exit.status, SIGKILL);
+}
+
+static void test_fork_bomb_held_by_pids_max(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+        char countfile[] = "/tmp/ph-test-bomb-XXXXXX";
+        int fd = mkstemp(countfile), forked = -1;
+
+        assert_true(fd >= 0);
+        close(fd);
+        spec_for(&spec, "bomb", CHILD("forkbomb", countfile));
+        spec.limits.pids_max = 16;
+        assert_int_equal(fixture_start(f, &spec, 5000), 0);
+        assert_true(RUN_UNTIL(f, ({
+                FILE *fp = fopen(countfile, "re");
+                bool got = fp && fscanf(fp, "%d", &forked) == 1;
+                if (fp)
+                        fclose(fp);
+                got;
+        }), 10000));
+        unlink(countfile);
+        /* The bomber itself is one of the 16. */
+        assert_true(forked >= 1);
+        assert_true(forked <= 15);
+
+        assert_int_equal(supervisor_stop_child(f->sup, "bomb", fixture_on_stop, f), 0);
+        assert_true(RUN_UNTIL(f, f->n_stopped == 1, 5000));
+}
+
+static void test_exit_reasons(void **state) {
+        fixture *f = *state;
+        child_spec code, sig, dump;
+        char dir[] = "/tmp/ph-test-core-XXXXXX";
+        char core_pattern[64] = "";
+        FILE *fp;
+
+        spec_for(&code, "code", CHILD("exit", "7", "50"));
+        code.restart = CHILD_RESTART_TEMPORARY;
+        assert_int_equal(fixture_start(f, &code, 5000), 0);
+        assert_true(RUN_UNTIL(f, fixture_last_event(f, "code", SUPERVISOR_EVENT_REMOVED), 5000));
+        const event_record *e = fixture_last_event(f, "code", SUPERVISOR_EVENT_EXITED);
+        assert_int_equal(e->exit.kind, CHILD_EXIT_CODE);
+        assert_int_equal(e->exit.status, 7);
+
+        spec_for(&sig, "sig", CHILD("signal", "15"));
+        sig.restart = CHILD_RESTART_TEMPORARY;
+        assert_int_equal(fixture_start(f, &sig, 5000), 0);
+        assert_true(RUN_UNTIL(f, fixture_last_event(f, "sig", SUPERVISOR_EVENT_REMOVED), 5000));
+        e = fixture_last_event(f, "sig", SUPERVISOR_EVENT_EXITED);
+        assert_int_equal(e->exit.kind, CHILD_EXIT_SIGNAL);
+        assert_int_equal(e->exit.status, SIGTERM);
+
+        /* A core dump needs a core_pattern that writes files. */
+        fp = fopen("/proc/sys/kernel/core_pattern", "re");
+        if (fp) {
+                if (!fgets(core_pattern, sizeof(core_pattern), fp))
+                        core_pattern[0] = '\0';
+                fclose(fp);
+        }
+        if (core_pattern[0] == '|' || core_pattern[0] == '\0') {
+                print_message("core_pattern pipes to a program; core-dump reason not checked\n");
+                return;
+        }
+        assert_non_null(mkdtemp(dir));
+        spec_for(&dump, "dump", CHILD("dump"));
+        dump.restart = CHILD_RESTART_TEMPORARY;
+        dump.cwd = dir;
+        assert_int_equal(fixture_start(f, &dump, 5000), 0);
+        assert_true(RUN_UNTIL(f, fixture_last_event(f, "dump", SUPERVISOR_EVENT_REMOVED), 10000));
+        e = fixture_last_event(f, "dump", SUPERVISOR_EVENT_EXITED);
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(e->exit.kind, CHILD_EXIT_CORE_DUMP);
+        assert_int_equal(e->exit.status, SIGABRT);
+}
+
+static bool file_contains(const char *path, const char *needle, unsigned times) {
+        char buf[4096];
+        FILE *fp = fopen(path, "re");
+        size_t n;
+        unsigned count = 0;
+
+        if (!fp)
+                return false;
+        n = fread(buf, 1, sizeof(buf) - 1, fp);
+        fclose(fp);
+        buf[n] = '\0';
+        for (char *p = buf; (p = strstr(p, needle)); p++)
+                count++;
+        return count >= times;
+}
+
+static void test_output_to_file_and_environment(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+        char out[] = "/tmp/ph-test-out-XXXXXX";
+        int fd = mkstemp(out);
+
+        assert_true(fd >= 0);
+        close(fd);
+        spec_for(&spec, "printer", CHILD("print", "hello from the child"));
+        spec.output_stdout = (child_output) { .kind = CHILD_OUTPUT_FILE, .path = out };
+        spec.output_stderr = (child_output) { .kind = CHILD_OUTPUT_FILE, .path = out };
+        assert_int_equal(fixture_start(f, &spec, 5000), 0);
+        assert_true(RUN_UNTIL(f, file_contains(out, "hello from the child", 2), 5000));
+
+        /* Its own environment, its id, and never our NOTIFY_SOCKET. */
+        assert_int_equal(truncate(out, 0), 0);
+        setenv("NOTIFY_SOCKET", "/run/not-for-children", 1);
+        spec_for(&spec, "env", CHILD("printenv", "ONLY", "PROCESSHUB_CHILD_ID", "NOTIFY_SOCKET", "HOME"));
+        spec.env = (char *[]) { "ONLY=this", NULL };
+        spec.output_stdout = (child_output) { .kind = CHILD_OUTPUT_FILE, .path = out };
+        int r = fixture_start(f, &spec, 5000);
+        unsetenv("NOTIFY_SOCKET");
+        assert_int_equal(r, 0);
+        assert_true(RUN_UNTIL(f, file_contains(out, "HOME unset", 1), 5000));
+        assert_true(file_contains(out, "ONLY=this", 1));
+        assert_true(file_contains(out, "PROCESSHUB_CHILD_ID=env", 1));
+        assert_true(file_contains(out, "NOTIFY_SOCKET unset", 1));
+        unlink(out);
+}
+
+static void test_runs_as_user(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+        char path[64], line[256];
+        unsigned uid = 0, gid = 0;
+
+        spec_for(&spec, "nobody", CHILD("sleep"));
+        spec.user = "nobody";
+        assert_int_equal(fixture_start(f, &spec, 5000), 0);
+        pid_t pid = supervisor_child_pid(supervisor_find_child(f->sup, "nobody"));
+        snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+        FILE *fp = fopen(path, "re");
+        assert_non_null(fp);
+        while (fgets(line, sizeof(line), fp)) {
+                sscanf(line, "Uid: %u", &uid);
+                sscanf(line, "Gid: %u", &gid);
+        }
+        fclose(fp);
+        assert_int_equal(uid, 65534);
+        assert_int_equal(gid, 65534);
+
+        spec_for(&spec, "nouser", CHILD("sleep"));
+        spec.user = "no-such-user-here";
+        assert_int_equal(supervisor_start_child(f->sup, &spec, NULL, NULL, NULL), -ESRCH);
+}
+
+static void test_shutdown_stops_everything(void **state) {
+        fixture *f = *state;
+        child_spec a, b;
+        char hub_path[512];
+
+        spec_for(&a, "one", CHILD("sleep"));
+        spec_for(&b, "two", CHILD("ignore-term"));
+        b.shutdown_timeout_usec = 200 * USEC_PER_MSEC;
+        assert_int_equal(fixture_start(f, &a, 5000), 0);
+        assert_int_equal(fixture_start(f, &b, 5000), 0);
+        pid_t pa = supervisor_child_pid(supervisor_find_child(f->sup, "one"));
+        pid_t pb = supervisor_child_pid(supervisor_find_child(f->sup, "two"));
+        snprintf(hub_path, sizeof(hub_path), "%s", supervisor_cgroup_path(f->sup));
+
+        assert_int_equal(supervisor_shutdown(f->sup, fixture_on_shutdown, f), 0);
+        assert_int_equal(supervisor_shutdown(f->sup, fixture_on_shutdown, f), -EALREADY);
+        assert_int_equal(supervisor_start_child(f->sup, &a, NULL, NULL, NULL), -ESHUTDOWN);
+        assert_true(RUN_UNTIL(f, f->shutdown_done, 5000));
+        assert_int_equal(supervisor_n_children(f->sup), 0);
+        assert_false(pid_alive(pa));
+        assert_false(pid_alive(pb));
+        assert_false(path_exists(hub_path));
+}
+
+static void test_bad_arguments(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+        const char *reason = NULL;
+        supervisor *s = NULL;
+        supervisor_options o = { .name = "x" };
+
+        assert_int_equal(supervisor_new(NULL, f->subtree, &o, &s, NULL), -EINVAL);
+        assert_int_equal(supervisor_new(f->loop, NULL, &o, &s, NULL), -EINVAL);
+        assert_int_equal(supervisor_new(f->loop, f->subtree, NULL, &s, NULL), -EINVAL);
+        assert_int_equal(supervisor_new(f->loop, f->subtree, &o, NULL, NULL), -EINVAL);
+        o.name = "";
+        assert_int_equal(supervisor_new(f->loop, f->subtree, &o, &s, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "name"));
+        o.name = "x";
+        o.policy.cpu_weight = 20000;
+        assert_int_equal(supervisor_new(f->loop, f->subtree, &o, &s, NULL), -EINVAL);
+        assert_null(s);
+
+        spec_for(&spec, "ok", CHILD("sleep"));
+        assert_int_equal(supervisor_start_child(NULL, &spec, NULL, NULL, NULL), -EINVAL);
+        assert_int_equal(supervisor_start_child(f->sup, NULL, NULL, NULL, NULL), -EINVAL);
+        spec.id = "";
+        assert_int_equal(supervisor_start_child(f->sup, &spec, NULL, NULL, &reason), -EINVAL);
+        assert_string_equal(reason, "id");
+        spec.id = "ok";
+        spec.argv = (char *[]) { NULL };
+        assert_int_equal(supervisor_start_child(f->sup, &spec, NULL, NULL, &reason), -EINVAL);
+        assert_string_equal(reason, "argv");
+        spec.argv = CHILD("sleep");
+        spec.limits.memory_max = 0;
+        spec.limits.io_weight = 0;
+        spec.limits.cpu_weight = 0;
+        spec.limits.pids_max = 0;
+        spec.limits.cpu_weight = 10001;
+        assert_int_equal(supervisor_start_child(f->sup, &spec, NULL, NULL, &reason), -EINVAL);
+        assert_int_equal(supervisor_n_children(f->sup), 0);
+
+        assert_int_equal(supervisor_stop_child(NULL, "x", NULL, NULL), -EINVAL);
+        assert_int_equal(supervisor_stop_child(f->sup, NULL, NULL, NULL), -EINVAL);
+        assert_int_equal(supervisor_stop_child(f->sup, "missing", NULL, NULL), -ENOENT);
+        assert_int_equal(supervisor_shutdown(NULL, NULL, NULL), -EINVAL);
+
+        assert_null(supervisor_find_child(NULL, "x"));
+        assert_null(supervisor_find_child(f->sup, NULL));
+        assert_null(supervisor_next_child(NULL, NULL));
+        assert_int_equal(supervisor_n_children(NULL), 0);
+        assert_null(supervisor_cgroup_path(NULL));
+        assert_null(supervisor_child_id(NULL));
+        assert_null(supervisor_child_spec(NULL));
+        assert_int_equal(supervisor_child_state(NULL), -EINVAL);
+        assert_int_equal(supervisor_child_pid(NULL), 0);
+        assert_int_equal(supervisor_child_pidfd(NULL), -EBADF);
+        assert_int_equal(supervisor_child_restarts(NULL), 0);
+        assert_null(supervisor_child_last_exit(NULL));
+        assert_null(supervisor_child_failure(NULL));
+        assert_null(supervisor_child_status_text(NULL));
+        assert_null(supervisor_child_cgroup_path(NULL));
+        assert_null(supervisor_free(NULL));
+}
+
+static void test_iteration(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+        char id[16];
+        unsigned seen = 0;
+
+        for (unsigned i = 0; i < 5; i++) {
+                snprintf(id, sizeof(id), "it-%u", i);
+                spec_for(&spec, id, CHILD("sleep"));
+                assert_int_equal(fixture_start(f, &spec, 5000), 0);
+        }
+        for (supervisor_child *c = supervisor_next_child(f->sup, NULL); c; c = supervisor_next_child(f->sup, c)) {
+                assert_int_equal(strncmp(supervisor_child_id(c), "it-", 3), 0);
+                assert_true(supervisor_child_pidfd(c) >= 0);
+                seen++;
+        }
+        assert_int_equal(seen, 5);
+        assert_int_equal(supervisor_n_children(f->sup), 5);
+}
+
+int main(void) {
+        test_require_root();
+        test_require_cgroup2();
+
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_start_and_stop, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_duplicate_id, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_killed_child_restarts_with_new_pid, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_transient, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_temporary_never_restarts, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_intensity_fails_only_that_child, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_supervisor_wide_intensity, setup_small_supervisor_limit, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_missing_binary_is_start_error, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_exec_failure_is_async_start_error, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_notify_waits_for_ready, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_notify_timeout_is_start_error, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_stop_kills_whole_tree, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_sigterm_ignored_killed_at_timeout, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_memory_hog_is_oom_killed, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_fork_bomb_held_by_pids_max, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_exit_reasons, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_output_to_file_and_environment, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_runs_as_user, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_shutdown_stops_everything, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_bad_arguments, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_iteration, fixture_setup, fixture_teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

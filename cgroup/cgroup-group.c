@@ -193,9 +193,11 @@ static int v1_dir_check_empty(const char *dir) {
 
 /* Create the v1 directories that p needs for g, registering them in
  * created. populated_refuses: a group with processes cannot gain a v1
- * directory (its processes would stay outside it), -EBUSY then. */
+ * directory (its processes would stay outside it), -EBUSY then.
+ * *ret_existed: one of g's v1 directories was there already. */
 static int group_make_v1(const cgroup_group *g, const cgroup_group *parent, const cgroup_policy *p,
-                         bool populated_refuses, created_dirs *created) {
+                         bool populated_refuses, created_dirs *created, bool *ret_existed) {
+        *ret_existed = false;
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
                 bool need, existed;
                 int r;
@@ -222,6 +224,7 @@ static int group_make_v1(const cgroup_group *g, const cgroup_group *parent, cons
                 r = mkdir_below(g->v1_own_dir[c], g->rel, created, &existed);
                 if (r < 0)
                         return r;
+                *ret_existed = *ret_existed || existed;
                 if (existed && !populated_refuses) {
                         r = v1_dir_check_empty(g->v1_dir[c]);
                         if (r < 0)
@@ -236,7 +239,7 @@ int cgroup_group_new(cgroup_subtree *t, cgroup_group *parent, const char *name, 
         static const cgroup_policy no_policy = {};
         _cleanup_(created_dirs_rollback) created_dirs created = {};
         _cleanup_cgroup_group_ cgroup_group *g = NULL;
-        bool reused;
+        bool reused, v1_existed;
         int r;
 
         assert_return(t, -EINVAL);
@@ -294,12 +297,12 @@ int cgroup_group_new(cgroup_subtree *t, cgroup_group *parent, const char *name, 
                 }
         }
 
-        r = group_make_v1(g, parent, p, false, &created);
+        r = group_make_v1(g, parent, p, false, &created, &v1_existed);
         if (r < 0)
                 return r;
 
         /* A reused group may carry limits of an earlier run: reset them. */
-        r = cgroup_policy_apply(g, p, reused);
+        r = cgroup_policy_apply(g, p, reused || v1_existed);
         if (r < 0)
                 return r;
 
@@ -318,6 +321,7 @@ const char *cgroup_group_v2_relative_path(const cgroup_group *g) {
 
 int cgroup_group_set_policy(cgroup_group *g, const cgroup_policy *p) {
         _cleanup_(created_dirs_rollback) created_dirs created = {};
+        bool existed;
         int r;
 
         assert_return(g, -EINVAL);
@@ -340,7 +344,7 @@ int cgroup_group_set_policy(cgroup_group *g, const cgroup_policy *p) {
                                 return r;
                 }
 
-        r = group_make_v1(g, NULL, p, true, &created);
+        r = group_make_v1(g, NULL, p, true, &created, &existed);
         if (r < 0)
                 return r;
 

@@ -104,8 +104,8 @@ int cgroup_group_open_spawn_fds(const cgroup_group *g, cgroup_spawn_fds *ret) {
 
 /* Between clone and exec: async-signal-safe, only write(2). */
 int cgroup_spawn_fds_attach_v1(const cgroup_spawn_fds *f) {
-        if (!f || f->n_v1 > CGROUP_SPAWN_V1_MAX)
-                return -EINVAL;
+        assert_return(f, -EINVAL);
+        assert_return(f->n_v1 <= CGROUP_SPAWN_V1_MAX, -EINVAL);
 
         for (unsigned i = 0; i < f->n_v1; i++) {
                 ssize_t n;

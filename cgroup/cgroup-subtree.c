@@ -32,7 +32,11 @@ const cgroup_hierarchy *cgroup_subtree_hierarchy(const cgroup_subtree *t) {
 static void strip_supervisor_leaf(char *own) {
         size_t l = strlen(own), sl = strlen("/" CGROUP_SUPERVISOR_LEAF);
 
-        if (l > sl && strcmp(own + l - sl, "/" CGROUP_SUPERVISOR_LEAF) == 0)
+        if (l < sl || strcmp(own + l - sl, "/" CGROUP_SUPERVISOR_LEAF) != 0)
+                return;
+        if (l == sl)
+                strcpy(own, "/");
+        else
                 own[l - sl] = '\0';
 }
 

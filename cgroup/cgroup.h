@@ -113,7 +113,13 @@ int cgroup_policy_check(const cgroup_hierarchy *h, const cgroup_policy *p, const
 /* Escape an id into a directory name: bytes outside [A-Za-z0-9:_.@-] and a
  * leading '.' become \xNN, then suffix (".hub", ".child") is appended. Names
  * longer than NAME_MAX are cut and end in a hash of the whole id, so they
- * stay unique. -EINVAL for an empty id or a suffix not starting with '.'. */
+ * stay unique. -EINVAL for an empty id or a suffix not starting with '.'.
+ *
+ * Details: a backslash is escaped too, so every '\' starts an escape; a cut
+ * name ends in "~<16 hex digits of FNV-1a 64>" + suffix ('~' never comes out
+ * of the escaping, so cut and uncut names cannot meet) and never splits an
+ * escape. The suffix must consist of the plain characters above and leave
+ * room for the hash (-EINVAL otherwise). The result is freed with free(). */
 int cgroup_escape_name(const char *id, const char *suffix, char **ret);
 
 /* The subtree this process was given: opening it moves the process into
@@ -207,8 +213,8 @@ int cgroup_group_is_populated(const cgroup_group *g);
  * mean nothing. After each wake-up pread(fd, buf, n, 0) the file: reading
  * through this fd is what re-arms it, and its "populated 0|1" line says the
  * current state. Read once right after opening: the state may have changed
- * before the fd existed. (inotify IN_MODIFY on
- * the file works too.) The fd is O_CLOEXEC | O_NONBLOCK. */
+ * before the fd existed. (inotify IN_MODIFY on the file works too.) The fd
+ * is O_CLOEXEC | O_NONBLOCK. */
 int cgroup_group_open_events(const cgroup_group *g);
 /* Number of OOM kills in this group (v2 memory.events "oom_kill", v1
  * memory.oom_control "oom_kill"); -ENOENT when memory is not accounted.
@@ -216,7 +222,7 @@ int cgroup_group_open_events(const cgroup_group *g);
 int cgroup_group_oom_kills(const cgroup_group *g, uint64_t *ret);
 /* 1 when pid's v2 cgroup is this group or below it, 0 when not (a sibling
  * that only shares a prefix, "a" vs "a2", is not below). -ESRCH when there is
- * no such process; zombies still report their last group. */
+ * no such process. */
 int cgroup_group_contains_pid(const cgroup_group *g, pid_t pid);
 /* Remove the directories in every hierarchy (the group must be empty:
  * -EBUSY otherwise; child groups must be gone: -ENOTEMPTY). The handle stays

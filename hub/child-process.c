@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "config.h"
 #include "log.h"
@@ -51,6 +52,16 @@ int child_arm_timer(supervisor_child *c, uint64_t after_usec) {
 void child_disarm_timer(supervisor_child *c) {
         if (c->timer)
                 (void) loop_source_set_enabled(c->timer, false);
+}
+
+void child_reap(int pidfd, int timeout_ms) {
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+        siginfo_t si = {};
+
+        if (pidfd < 0)
+                return;
+        if (poll(&p, 1, timeout_ms) > 0)
+                (void) waitid(P_PIDFD, pidfd, &si, WEXITED | WNOHANG);
 }
 
 void child_release_process(supervisor_child *c) {
@@ -109,8 +120,11 @@ static int on_process_exit(loop_source *s, const siginfo_t *si, void *userdata) 
         uint64_t oom_kills;
 
         /* A failed execve writes its record before _exit(): read it first
-         * so that exit 127 is reported for what it was. */
-        (void) child_read_exec_status(c);
+         * so that exit 127 is reported for what it was. A process that
+         * exec'd and exited before we saw the pipe close did start. */
+        bool status_pending = c->status_fd >= 0;
+        if (child_read_exec_status(c) == 0 && status_pending)
+                child_dispatch(c, CHILD_EVENT_EXEC_OK);
         if (!c->exit_reason_fixed) {
                 c->last_exit = child_exit_from_siginfo(si);
                 if (c->last_exit.kind == CHILD_EXIT_SIGNAL && c->last_exit.status == SIGKILL &&
@@ -381,8 +395,10 @@ int child_launch(supervisor_child *c, const char **ret_reason) {
         if (r >= 0 && c->spec->ready == CHILD_READY_NOTIFY)
                 r = child_arm_timer(c, c->spec->ready_timeout_usec);
         if (r < 0) {
-                /* Cannot watch it: do not leave it running unwatched. */
+                /* Cannot watch it: do not leave it running unwatched, nor
+                 * as a zombie. */
                 (void) cgroup_group_kill(c->group);
+                child_reap(c->pidfd, 1000);
                 child_release_process(c);
                 *ret_reason = "cannot watch the new process";
                 return r;

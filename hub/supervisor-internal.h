@@ -98,6 +98,8 @@ int child_arm_timer(supervisor_child *c, uint64_t after_usec);
 void child_disarm_timer(supervisor_child *c);
 /* Close every source and fd tied to the current process. */
 void child_release_process(supervisor_child *c);
+/* Wait at most timeout_ms for a killed process to end, and reap it. */
+void child_reap(int pidfd, int timeout_ms);
 void child_release_all(supervisor_child *c);
 void child_set_failure(supervisor_child *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

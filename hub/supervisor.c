@@ -148,8 +148,8 @@ supervisor *supervisor_free(supervisor *s) {
 
         HASH_ITER(hh, s->children, c, tmp) {
                 HASH_DEL(s->children, c);
-                child_release_all(c);
                 kill_and_remove(c->group);
+                child_reap(c->pidfd, 1000); /* no zombie left behind */
                 supervisor_child_free(c);
         }
         if (s->group) {

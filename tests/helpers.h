@@ -16,7 +16,7 @@
 
 #define EXIT_TEST_SKIP 77
 
-static inline _Noreturn void test_skip(const char *fmt, ...) {
+__attribute__((format(printf, 1, 2))) static inline _Noreturn void test_skip(const char *fmt, ...) {
         va_list ap;
 
         fputs("SKIP: ", stderr);

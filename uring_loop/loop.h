@@ -17,7 +17,21 @@
  * Conventions (STYLE.md): functions return >= 0 on success and -errno on
  * failure; output parameters are named ret_* and are untouched on failure.
  * Every function but loop_post() and loop_wakeup() must be called from the
- * loop's own thread. */
+ * loop's own thread.
+ *
+ * Errors common to all functions: -EINVAL for a NULL loop, source or
+ * handler, a negative fd, a value out of range, or a source of the wrong
+ * kind; -ENOMEM when out of memory. Functions returning a value instead of
+ * an int return false / NULL / 0 for a NULL argument.
+ *
+ * ret may be NULL in every loop_add_*(): the source then belongs to the
+ * loop alone (its handler can still free it through s) and goes with
+ * loop_free(). Sources are freed explicitly, never by the loop on its own
+ * (a one-shot source that fired is only disabled).
+ *
+ * A handler may be called when the condition is already gone (a CQE queued
+ * before another handler consumed the data): io handlers must use
+ * non-blocking fds. */
 
 #include <signal.h>
 #include <errno.h>
@@ -45,20 +59,33 @@ typedef int (*loop_defer_handler)(loop_source *s, void *userdata);
 /* A call posted from any thread with loop_post(). */
 typedef void (*loop_post_func)(void *userdata);
 
+/* -EINVAL if ret is NULL; the errno of io_uring_setup(), eventfd() or
+ * malloc() otherwise. The ring is bound to the first thread that runs the
+ * loop (IORING_SETUP_SINGLE_ISSUER where the kernel has it): running it
+ * from another thread later fails with -EEXIST. */
 int loop_new(loop **ret);
 /* Frees every source still attached (without calling handlers), closes the
- * ring. Accepts NULL, returns NULL. */
+ * ring. Accepts NULL, returns NULL. Signals of signal sources still attached
+ * are unblocked as in loop_source_free(). Not from a handler of l. */
 loop *loop_free(loop *l);
 
 /* Watch fd for events (POLLIN, POLLOUT, POLLPRI, ...); level-triggered: the
  * handler is called again while the condition holds. The fd stays owned by
- * the caller and must outlive the source. */
+ * the caller and must outlive the source. POLLERR, POLLHUP and POLLNVAL are
+ * reported whether asked for or not; events may be 0 to get only those.
+ * -EINVAL for events outside the poll(2) bits (EPOLLET, EPOLLONESHOT, ...),
+ * -EBADF when fd is not open. If the kernel later refuses the poll (the fd
+ * was closed under the source), the handler is called once with POLLNVAL
+ * (or POLLERR) and the source is disabled. */
 int loop_add_io(loop *l, loop_source **ret, int fd, uint32_t events, loop_io_handler handler, void *userdata);
+/* -EINVAL if s is not an io source or events has bits outside poll(2)'s. */
 int loop_source_io_set_events(loop_source *s, uint32_t events);
 
 /* Watch a pidfd for the process's exit; the loop reaps the process (when it
  * is our child) and hands the siginfo to the handler. The pidfd stays owned
- * by the caller and must outlive the source. */
+ * by the caller and must outlive the source. -EBADF when pidfd is not open.
+ * The source is disabled before its handler runs; enabling it again after
+ * the process was reaped delivers si_pid 0 (gone, status unknown). */
 int loop_add_child(loop *l, loop_source **ret, int pidfd, loop_child_handler handler, void *userdata);
 
 /* A timer on CLOCK_MONOTONIC: first fires at usec (absolute, microseconds;
@@ -66,18 +93,30 @@ int loop_add_child(loop *l, loop_source **ret, int pidfd, loop_child_handler han
  * one-shot timer is disabled after it fired and may be re-armed with
  * loop_source_timer_set()). */
 int loop_add_timer(loop *l, loop_source **ret, uint64_t usec, uint64_t period_usec, loop_timer_handler handler, void *userdata);
-/* Re-arm (and enable) a timer source. */
+/* Re-arm (and enable) a timer source. -EINVAL if s is not a timer. Periodic
+ * timers run at usec + k * period_usec: missed periods are skipped (one
+ * late call, no burst). USEC_INFINITY as usec: never. */
 int loop_source_timer_set(loop_source *s, uint64_t usec, uint64_t period_usec);
 
 /* Deliver sig through the loop's signalfd. The signal is blocked in the
- * calling thread (which must be the loop thread); one source per signal. */
+ * calling thread (which must be the loop thread); one source per signal.
+ * -EINVAL for SIGKILL, SIGSTOP, 0, >= _NSIG and the real-time signals glibc
+ * reserves; -EBUSY if the loop has a source for sig already. A disabled
+ * source keeps sig blocked and pending. Freeing the source unblocks sig
+ * again unless it was blocked before loop_add_signal(); a pending sig is
+ * then delivered the usual way. Process-directed signals reach the
+ * signalfd only if every other thread blocks them too, and children
+ * inherit the blocked mask: reset it after fork(). */
 int loop_add_signal(loop *l, loop_source **ret, int sig, loop_signal_handler handler, void *userdata);
 
 /* Run handler at the start of the next loop iteration, once; re-enable with
  * loop_source_set_enabled(s, true) to run it again. */
 int loop_add_defer(loop *l, loop_source **ret, loop_defer_handler handler, void *userdata);
 
-/* Enable or disable any source. A disabled source keeps its settings. */
+/* Enable or disable any source. A disabled source keeps its settings.
+ * Enabling an io source looks at the fd's level again; enabling a timer
+ * whose deadline passed fires it at once; enabling a defer queues it for
+ * the next iteration. */
 int loop_source_set_enabled(loop_source *s, bool enabled);
 bool loop_source_get_enabled(const loop_source *s);
 void *loop_source_get_userdata(const loop_source *s);
@@ -96,13 +135,25 @@ int loop_wakeup(loop *l);
  * wait at most timeout_usec (USEC_INFINITY: until an event, 0: do not
  * block), dispatch the batch of completions. Returns the number of handlers
  * dispatched (>= 0), or -errno. -EINTR and -EAGAIN from the kernel are not
- * errors: the iteration returns 0. */
+ * errors: the iteration returns 0.
+ *
+ * The wait does not block when a deferred callback or posted call ran
+ * before it, or anything is still pending (an enabled defer source, an io
+ * source whose level still holds, a due timer); it ends at the earliest
+ * timer. After the completions come the io sources whose level held, the
+ * due timers, and the calls posted during the wait (posted calls count as
+ * handlers). -EBUSY when called from a handler of l. */
 int loop_run_once(loop *l, uint64_t timeout_usec);
-/* Run iterations until loop_exit(); returns the code given to it. */
+/* Run iterations until loop_exit(); returns the code given to it (at once
+ * if loop_exit() was called before), or the -errno of a failed iteration.
+ * May be called again afterwards. -EBUSY when called from a handler. */
 int loop_run(loop *l);
 /* Make loop_run() return code after the current iteration. */
 int loop_exit(loop *l, int code);
-/* The monotonic time cached at the start of the current iteration. */
+/* The monotonic time cached at the start of the current iteration, taken
+ * again when its wait ends: the same value throughout each dispatch, and
+ * the now_usec given to timer handlers. Between iterations, the value of
+ * the last one (of loop_new() before the first). */
 uint64_t loop_now(const loop *l);
 
 static inline void loop_freep(loop **l) {

@@ -341,6 +341,7 @@ static int reap(baseline_child *c, uint64_t deadline, bool interruptible) {
                 if (n > 0)
                         break;
         }
+        c->exit_seen_nsec = bench_now_nsec();
         memset(&si, 0, sizeof(si));
         if (syscall(SYS_waitid, BASELINE_P_PIDFD, c->pidfd, &si, WEXITED, NULL) < 0)
                 return -errno;

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct baseline baseline;
@@ -27,6 +28,7 @@ typedef struct baseline_child {
         int pidfd;
         int status_fd; /* read end of the exec-status pipe, until its end of file */
         int leaf_fd;   /* the leaf's v2 directory, kept only for restarts */
+        uint64_t exit_seen_nsec; /* when poll() last reported the pidfd readable */
 } baseline_child;
 
 #define BASELINE_CHILD_NULL \

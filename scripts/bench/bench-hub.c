@@ -13,6 +13,9 @@ static void on_event(supervisor *s, supervisor_child *c, supervisor_event event,
         hub_side *h = userdata;
 
         switch (event) {
+        case SUPERVISOR_EVENT_EXITED:
+                h->exited_nsec = bench_now_nsec();
+                break;
         case SUPERVISOR_EVENT_RESTARTED:
                 h->restarted_nsec = bench_now_nsec();
                 h->n_restarted++;

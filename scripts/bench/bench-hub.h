@@ -21,6 +21,7 @@ typedef struct hub_side {
         unsigned n_started;       /* start handlers that reported success */
         unsigned n_start_failed;  /* ... and failure; the first reason is kept */
         char start_failure[192];
+        uint64_t exited_nsec;     /* when the last EXITED event fired */
         unsigned n_restarted;     /* RESTARTED events */
         uint64_t restarted_nsec;  /* when the last one fired */
         unsigned n_failed;        /* FAILED events: restart intensity reached */

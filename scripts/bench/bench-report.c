@@ -88,6 +88,15 @@ void bench_report_table(FILE *f, const bench_results *r) {
         }
         fprintf(f, "ratio processhub/baseline of the medians: %.2f\n",
                 ratio(r->restart[SIDE_PROCESSHUB].p50, r->restart[SIDE_BASELINE].p50));
+        fprintf(f, "split where the supervisor sees the exit (pidfd readable; processhub: EXITED event), p50 / p90:\n");
+        fprintf(f, "%-12s %21s %21s\n", "side", "kill -> exit seen", "exit seen -> exec'd");
+        for (bench_side s = 0; s < _SIDE_MAX; s++) {
+                char a[32], b[32];
+
+                snprintf(a, sizeof(a), "%.1f / %.1f", r->restart_exit[s].p50, r->restart_exit[s].p90);
+                snprintf(b, sizeof(b), "%.1f / %.1f", r->restart_relaunch[s].p50, r->restart_relaunch[s].p90);
+                fprintf(f, "%-12s %21s %21s\n", bench_side_to_string(s), a, b);
+        }
 
         fprintf(f, "\nstart rate: %u children started until all have exec'd (children/s; runs in the order "
                    "baseline, processhub, baseline, processhub)\n",
@@ -201,8 +210,18 @@ static void json_write(FILE *f, const bench_results *r) {
                 fprintf(f, "%s\"%s\": ", s ? ", " : "", bench_side_to_string(s));
                 json_latency(f, &r->restart[s]);
         }
-        fprintf(f, ", \"ratio_p50\": %.4f},\n",
+        fprintf(f, ", \"ratio_p50\": %.4f,\n    \"kill_to_exit_seen\": {", 
                 ratio(r->restart[SIDE_PROCESSHUB].p50, r->restart[SIDE_BASELINE].p50));
+        for (bench_side s = 0; s < _SIDE_MAX; s++) {
+                fprintf(f, "%s\"%s\": ", s ? ", " : "", bench_side_to_string(s));
+                json_latency(f, &r->restart_exit[s]);
+        }
+        fprintf(f, "},\n    \"exit_seen_to_execd\": {");
+        for (bench_side s = 0; s < _SIDE_MAX; s++) {
+                fprintf(f, "%s\"%s\": ", s ? ", " : "", bench_side_to_string(s));
+                json_latency(f, &r->restart_relaunch[s]);
+        }
+        fprintf(f, "}},\n");
 
         fprintf(f, "  \"start_rate_per_sec\": {");
         for (bench_side s = 0; s < _SIDE_MAX; s++) {

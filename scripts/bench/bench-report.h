@@ -36,8 +36,11 @@ typedef struct bench_results {
         /* The parameters. */
         unsigned restarts, warmup, children, batch;
 
-        /* Restart latency, per side. */
+        /* Restart latency, per side; and its two parts, split at the
+         * moment the supervisor saw the exit. */
         latency_summary restart[_SIDE_MAX];
+        latency_summary restart_exit[_SIDE_MAX];
+        latency_summary restart_relaunch[_SIDE_MAX];
         /* Start rate: seconds to start all children, per side and run. */
         double start_sec[_SIDE_MAX][BENCH_START_RUNS];
         /* Memory: the process before the first start and with all

@@ -54,7 +54,11 @@ typedef struct bench {
         baseline *baseline;
         baseline_child restart_child;
         baseline_child *kids; /* the start-rate run's children */
+        /* Per side and restart: the whole latency, kill -> exit seen,
+         * exit seen -> exec'd. */
         uint64_t *samples[_SIDE_MAX];
+        uint64_t *samples_exit[_SIDE_MAX];
+        uint64_t *samples_relaunch[_SIDE_MAX];
 
         bench_results results;
 } bench;
@@ -240,9 +244,14 @@ static int bench_setup(bench *b) {
         /* Allocated and touched now, so that neither side's memory figures
          * carry the baseline's bookkeeping. */
         b->kids = malloc(sizeof(baseline_child) * b->children);
-        for (bench_side s = 0; s < _SIDE_MAX; s++)
+        for (bench_side s = 0; s < _SIDE_MAX; s++) {
                 b->samples[s] = calloc(b->restarts, sizeof(uint64_t));
-        if (!b->kids || !b->samples[SIDE_BASELINE] || !b->samples[SIDE_PROCESSHUB])
+                b->samples_exit[s] = calloc(b->restarts, sizeof(uint64_t));
+                b->samples_relaunch[s] = calloc(b->restarts, sizeof(uint64_t));
+                if (!b->samples[s] || !b->samples_exit[s] || !b->samples_relaunch[s])
+                        return -ENOMEM;
+        }
+        if (!b->kids)
                 return -ENOMEM;
         for (unsigned i = 0; i < b->children; i++)
                 b->kids[i] = BASELINE_CHILD_NULL;
@@ -260,8 +269,11 @@ static void bench_cleanup(bench *b) {
                         baseline_child_release(&b->kids[i]);
         free(b->kids);
         b->kids = NULL;
-        for (bench_side s = 0; s < _SIDE_MAX; s++)
+        for (bench_side s = 0; s < _SIDE_MAX; s++) {
                 free(b->samples[s]);
+                free(b->samples_exit[s]);
+                free(b->samples_relaunch[s]);
+        }
         b->subtree = cgroup_subtree_free(b->subtree);
         b->hierarchy = cgroup_hierarchy_free(b->hierarchy);
         b->loop = loop_free(b->loop);
@@ -286,7 +298,13 @@ static int kill_child(pid_t pid) {
         return kill(pid, SIGKILL) < 0 ? -errno : 0;
 }
 
-static int restart_processhub_once(bench *b, uint64_t *ret_nsec) {
+/* The times of one restart: the kill, the exit seen by the supervisor, the
+ * replacement exec'd. */
+typedef struct restart_times {
+        uint64_t killed, exit_seen, execd;
+} restart_times;
+
+static int restart_processhub_once(bench *b, restart_times *ret) {
         supervisor_child *c = supervisor_find_child(b->hub.sup, "restart");
         unsigned before = b->hub.n_restarted;
         uint64_t t0;
@@ -301,11 +319,11 @@ static int restart_processhub_once(bench *b, uint64_t *ret_nsec) {
         r = hub_side_wait_restarted(&b->hub, before + 1, BENCH_STEP_TIMEOUT_MSEC);
         if (r < 0)
                 return r;
-        *ret_nsec = b->hub.restarted_nsec - t0;
+        *ret = (restart_times) { t0, b->hub.exited_nsec, b->hub.restarted_nsec };
         return 0;
 }
 
-static int restart_baseline_once(bench *b, uint64_t *ret_nsec) {
+static int restart_baseline_once(bench *b, restart_times *ret) {
         uint64_t t0;
         int r;
 
@@ -316,7 +334,7 @@ static int restart_baseline_once(bench *b, uint64_t *ret_nsec) {
         r = baseline_respawn(b->baseline, &b->restart_child, BENCH_STEP_TIMEOUT_MSEC);
         if (r < 0)
                 return r;
-        *ret_nsec = bench_now_nsec() - t0;
+        *ret = (restart_times) { t0, b->restart_child.exit_seen_nsec, bench_now_nsec() };
         return 0;
 }
 
@@ -363,21 +381,32 @@ static int phase_restart(bench *b) {
         for (unsigned i = 0; i < total; i++)
                 for (unsigned k = 0; k < 2; k++) {
                         bench_side side = (i + k) % 2 == 0 ? SIDE_BASELINE : SIDE_PROCESSHUB;
-                        uint64_t nsec = 0;
+                        restart_times t = {};
 
-                        r = side == SIDE_BASELINE ? restart_baseline_once(b, &nsec)
-                                                  : restart_processhub_once(b, &nsec);
+                        r = side == SIDE_BASELINE ? restart_baseline_once(b, &t) : restart_processhub_once(b, &t);
                         if (r < 0)
                                 return fail(side == SIDE_BASELINE ? "baseline restart"
                                             : r == -ECHILD        ? "processhub restart: child marked failed"
                                                                   : "processhub restart",
                                             r);
-                        if (i >= b->warmup)
-                                b->samples[side][i - b->warmup] = nsec;
+                        if (t.exit_seen < t.killed || t.execd < t.exit_seen) {
+                                fprintf(stderr, "bench-supervisor: %s restart: times out of order\n",
+                                        bench_side_to_string(side));
+                                return -EBADMSG;
+                        }
+                        if (i >= b->warmup) {
+                                b->samples[side][i - b->warmup] = t.execd - t.killed;
+                                b->samples_exit[side][i - b->warmup] = t.exit_seen - t.killed;
+                                b->samples_relaunch[side][i - b->warmup] = t.execd - t.exit_seen;
+                        }
                 }
 
         for (bench_side s = 0; s < _SIDE_MAX; s++) {
                 r = latency_summarize(b->samples[s], b->restarts, &b->results.restart[s]);
+                if (r >= 0)
+                        r = latency_summarize(b->samples_exit[s], b->restarts, &b->results.restart_exit[s]);
+                if (r >= 0)
+                        r = latency_summarize(b->samples_relaunch[s], b->restarts, &b->results.restart_relaunch[s]);
                 if (r < 0)
                         return r;
         }

@@ -117,6 +117,25 @@ static void test_transient(void **state) {
         assert_int_equal(e->exit.status, 3);
 }
 
+static void test_immediate_exit_still_started(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+
+        /* execve succeeded, so the start did, however soon the process
+         * ended; whether the loop saw the exec-status pipe or the exit
+         * first must not matter. */
+        for (unsigned i = 0; i < 20; i++) {
+                char id[16];
+                snprintf(id, sizeof(id), "quick-%u", i);
+                spec_for(&spec, id, CHILD("exit", "0"));
+                spec.restart = CHILD_RESTART_TRANSIENT;
+                assert_int_equal(fixture_start(f, &spec, 5000), 0);
+                assert_true(RUN_UNTIL(f, fixture_last_event(f, id, SUPERVISOR_EVENT_REMOVED), 5000));
+        }
+        assert_int_equal(f->counts[SUPERVISOR_EVENT_STARTED], 20);
+        assert_int_equal(f->counts[SUPERVISOR_EVENT_RESTARTED], 0);
+}
+
 static void test_temporary_never_restarts(void **state) {
         fixture *f = *state;
         child_spec spec;
@@ -463,6 +482,31 @@ static void test_output_to_file_and_environment(void **state) {
         unlink(out);
 }
 
+static void test_output_to_journal(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+        const char *reason = NULL;
+        char id[64], cmd[256];
+
+        snprintf(id, sizeof(id), "journal-%d", (int) getpid());
+        spec_for(&spec, id, CHILD("print", "to the journal"));
+        spec.output_stdout.kind = CHILD_OUTPUT_JOURNAL;
+        int r = supervisor_start_child(f->sup, &spec, fixture_on_start, f, &reason);
+
+        if (!path_exists("/run/systemd/journal/stdout")) {
+                /* No journald here: the start must fail, saying why. */
+                assert_true(r < 0);
+                assert_string_equal(reason, "the journal is not reachable");
+                assert_null(supervisor_find_child(f->sup, id));
+                return;
+        }
+        assert_int_equal(r, 0);
+        assert_true(RUN_UNTIL(f, f->n_started == 1, 5000));
+        assert_int_equal(f->start_error, 0);
+        snprintf(cmd, sizeof(cmd), "journalctl -q -o cat -t '%s' | grep -q 'to the journal'", id);
+        assert_true(RUN_UNTIL(f, system(cmd) == 0, 5000));
+}
+
 static void test_runs_as_user(void **state) {
         fixture *f = *state;
         child_spec spec;
@@ -603,6 +647,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_duplicate_id, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_killed_child_restarts_with_new_pid, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_transient, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_immediate_exit_still_started, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_temporary_never_restarts, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_intensity_fails_only_that_child, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_supervisor_wide_intensity, setup_small_supervisor_limit, fixture_teardown),
@@ -616,6 +661,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_fork_bomb_held_by_pids_max, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_exit_reasons, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_output_to_file_and_environment, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_output_to_journal, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_runs_as_user, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_shutdown_stops_everything, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments, fixture_setup, fixture_teardown),

@@ -172,6 +172,8 @@ static void test_wakeup(void **state) {
                 assert_int_equal(loop_wakeup(l), 0);
         assert_int_equal(loop_run_once(l, USEC_INFINITY), 0);
         run_for(l, 20 * USEC_PER_MSEC);
+        for (unsigned i = 0; i < 5; i++)
+                assert_int_equal(loop_run_once(l, 0), 0);
         start = now_usec();
         assert_int_equal(loop_run_once(l, 30 * USEC_PER_MSEC), 0);
         assert_true(now_usec() - start >= 30 * USEC_PER_MSEC);

@@ -55,18 +55,23 @@ static int rec_handler(loop_source *s, uint64_t now, void *userdata) {
 static void test_oneshot_order(void **state) {
         _cleanup_loop_ loop *l = NULL;
         timer_log log = {};
-        uint64_t start = now_usec();
         timer_rec r[4] = {
-                { .log = &log, .id = 30, .deadline = start + 30 * MSEC },
-                { .log = &log, .id = 10, .deadline = start + 10 * MSEC },
-                { .log = &log, .id = 20, .deadline = start + 20 * MSEC },
                 { .log = &log, .id = 0, .deadline = 0 },
+                { .log = &log, .id = 30 },
+                { .log = &log, .id = 10 },
+                { .log = &log, .id = 20 },
         };
         loop_source *s[4];
+        uint64_t start;
 
         assert_int_equal(loop_new(&l), 0);
-        for (size_t i = 0; i < 4; i++)
+        /* 0 is "now", the moment it is added: before the others' start. */
+        assert_int_equal(loop_add_timer(l, &s[0], 0, 0, rec_handler, &r[0]), 0);
+        start = now_usec();
+        for (size_t i = 1; i < 4; i++) {
+                r[i].deadline = start + (uint64_t) r[i].id * MSEC;
                 assert_int_equal(loop_add_timer(l, &s[i], r[i].deadline, 0, rec_handler, &r[i]), 0);
+        }
 
         assert_true(RUN_UNTIL(l, log.n >= 4, 10 * USEC_PER_SEC));
         assert_int_equal(log.order[0], 0);

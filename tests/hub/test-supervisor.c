@@ -616,6 +616,12 @@ static void test_bad_arguments(void **state) {
         assert_null(supervisor_child_status_text(NULL));
         assert_null(supervisor_child_cgroup_path(NULL));
         assert_null(supervisor_free(NULL));
+
+        assert_string_equal(child_state_to_string(CHILD_STATE_FAILED), "failed");
+        assert_null(child_state_to_string(_CHILD_STATE_MAX));
+        assert_null(child_state_to_string(-1));
+        assert_string_equal(supervisor_event_to_string(SUPERVISOR_EVENT_RESTARTED), "restarted");
+        assert_null(supervisor_event_to_string(_SUPERVISOR_EVENT_MAX));
 }
 
 static void test_iteration(void **state) {

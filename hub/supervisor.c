@@ -310,6 +310,19 @@ int supervisor_shutdown(supervisor *s, supervisor_shutdown_handler done, void *u
         return 0;
 }
 
+void supervisor_detach(supervisor *s) {
+        supervisor_child *c, *tmp;
+
+        if (!s)
+                return;
+        s->on_event = NULL;
+        s->shutdown_done = NULL;
+        HASH_ITER(hh, s->children, c, tmp) {
+                c->start_done = NULL;
+                c->stop_done = NULL;
+        }
+}
+
 supervisor_child *supervisor_find_child(supervisor *s, const char *id) {
         supervisor_child *c;
 

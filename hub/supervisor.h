@@ -103,6 +103,10 @@ int supervisor_stop_child(supervisor *s, const char *id, supervisor_stop_handler
  * the hub group is removed. -EALREADY when already shutting down. */
 int supervisor_shutdown(supervisor *s, supervisor_shutdown_handler done, void *userdata);
 
+/* Forget every handler (events, starts, stops): for an owner about to go
+ * away while children may still report. */
+void supervisor_detach(supervisor *s);
+
 supervisor_child *supervisor_find_child(supervisor *s, const char *id);
 /* Iterate: pass NULL for the first child; NULL at the end. Do not start or
  * stop children while iterating. */

@@ -557,6 +557,23 @@ static void test_shutdown_stops_everything(void **state) {
         assert_false(path_exists(hub_path));
 }
 
+static void test_detach_silences_handlers(void **state) {
+        fixture *f = *state;
+        child_spec spec;
+
+        spec_for(&spec, "quiet", CHILD("sleep"));
+        assert_int_equal(fixture_start(f, &spec, 5000), 0);
+        unsigned events = f->n_events;
+
+        /* A stop asked for before detaching is not answered after it. */
+        assert_int_equal(supervisor_stop_child(f->sup, "quiet", fixture_on_stop, f), 0);
+        supervisor_detach(f->sup);
+        assert_true(RUN_UNTIL(f, supervisor_n_children(f->sup) == 0, 5000));
+        assert_int_equal(f->n_stopped, 0);
+        assert_int_equal(f->n_events, events);
+        supervisor_detach(NULL);
+}
+
 static void test_bad_arguments(void **state) {
         fixture *f = *state;
         child_spec spec;
@@ -670,6 +687,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_output_to_journal, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_runs_as_user, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_shutdown_stops_everything, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_detach_silences_handlers, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_iteration, fixture_setup, fixture_teardown),
         };

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+
+/* What the local supervisor reports, turned into registry changes and
+ * hooks. Every registry change fires its hook (the reference forgets some
+ * on node-down: we do not). */
+
+#include <string.h>
+
+#include "hub-internal.h"
+#include "log.h"
+#include "macros.h"
+
+int hub_register_local(ph_hub *hub, const child_spec *spec, pid_t pid, const char *tag, const registry_kv *metadata,
+                       size_t n_metadata) {
+        _cleanup_free_ char *node = hub_node_dup(hub);
+        registry_instance instance = { .node = node, .pid = pid };
+        int r;
+
+        if (!node)
+                return -ENOMEM;
+        r = registry_insert(hub->registry, spec, &instance, 1, tag, metadata, n_metadata);
+        if (r < 0)
+                return r;
+        hub_hook(hub, &(ph_hook_event) {
+                .key = PH_HOOK_REGISTRY_PID_INSERT,
+                .hub_id = hub->hub_id,
+                .node = node,
+                .child_id = spec->id,
+                .instances = &(ph_instance) { .node = node, .pid = pid },
+                .n_instances = 1,
+        });
+        return 0;
+}
+
+void hub_unregister_local(ph_hub *hub, const char *id) {
+        _cleanup_free_ char *node = hub_node_dup(hub);
+        int r;
+
+        if (!node)
+                return;
+        r = registry_remove_node(hub->registry, id, node);
+        if (r < 0)
+                return; /* not registered (start failed), or already removed */
+        hub_hook(hub, &(ph_hook_event) {
+                .key = PH_HOOK_REGISTRY_PID_REMOVE,
+                .hub_id = hub->hub_id,
+                .node = node,
+                .child_id = id,
+                .instances = &(ph_instance) { .node = node, .pid = 0 },
+                .n_instances = 1,
+        });
+}
+
+void hub_on_supervisor_event(supervisor *s, supervisor_child *c, supervisor_event event, void *userdata) {
+        ph_hub *hub = userdata;
+        const char *id = supervisor_child_id(c);
+        _cleanup_free_ char *node = NULL;
+        pid_t pid;
+        int r;
+
+        switch (event) {
+        case SUPERVISOR_EVENT_EXITED:
+        case SUPERVISOR_EVENT_FAILED:
+                /* Registered, but not running: pid 0 until a restart. */
+                node = hub_node_dup(hub);
+                if (node)
+                        (void) registry_update_pid(hub->registry, id, node, 0);
+                break;
+
+        case SUPERVISOR_EVENT_RESTARTED:
+                node = hub_node_dup(hub);
+                pid = supervisor_child_pid(c);
+                if (!node)
+                        break;
+                r = registry_update_pid(hub->registry, id, node, pid);
+                if (r < 0) {
+                        log_debug("hub %s: pid update of %s: %s", hub->hub_id, id, strerror(-r));
+                        break;
+                }
+                hub_hook(hub, &(ph_hook_event) {
+                        .key = PH_HOOK_CHILD_PROCESS_PID_UPDATE,
+                        .hub_id = hub->hub_id,
+                        .node = node,
+                        .child_id = id,
+                        .instances = &(ph_instance) { .node = node, .pid = pid },
+                        .n_instances = 1,
+                });
+                break;
+
+        case SUPERVISOR_EVENT_REMOVED:
+                /* Exited for good (transient clean exit, temporary), or
+                 * stopped: gone from the registry either way. */
+                hub_unregister_local(hub, id);
+                break;
+
+        default:
+                break;
+        }
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The hub behind include/processhub.h: what ph_hub holds and the seams
+ * between hub.c (lifecycle, thread), hub-call.c (running work on the loop
+ * thread for API calls from other threads), hub-events.c (supervisor events
+ * into the registry and hooks), operation-start.c, operation-stop.c and
+ * hub-queries.c.
+ *
+ * Threads: the hub's loop runs on a thread of its own. The registry is
+ * written on that thread only and read from any thread; the supervisor, the
+ * coordinator and the operations live on the loop thread. API calls from
+ * other threads post their work to the loop (hub_call()). */
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "cgroup.h"
+#include "coordinator.h"
+#include "hook-table.h"
+#include "loop.h"
+#include "processhub.h"
+#include "registry.h"
+#include "supervisor.h"
+
+struct ph_hub {
+        char *hub_id;
+        ph_hub_config config; /* copied numbers only; pointers cleared */
+
+        loop *loop;
+        pthread_t thread;
+        bool thread_started;
+        atomic_bool on_loop_thread_set;
+        pthread_t loop_thread_id;
+
+        cgroup_hierarchy *hierarchy;
+        cgroup_subtree *subtree;
+        supervisor *supervisor;
+        registry *registry;
+        hook_table *hooks;
+        coordinator *coordinator;
+        loop_source *janitor;
+
+        /* The local node's name; changed only on the loop thread, read under
+         * node_lock from anywhere. */
+        pthread_mutex_t node_lock;
+        char *node;
+
+        atomic_bool alive;
+        atomic_bool locked;
+        atomic_bool partitioned;
+        bool stopping;
+
+        /* hub_call(): posts are accepted until the loop is about to stop. */
+        pthread_mutex_t call_lock;
+        bool accepting_calls;
+
+        /* Operations under way (for the janitor and for shutdown). */
+        struct hub_operation *operations;
+};
+
+/* Run func(hub, userdata) on the loop thread and wait for its return value
+ * (directly when already on it). -ESHUTDOWN when the loop is gone. */
+int hub_call(ph_hub *hub, int (*func)(ph_hub *hub, void *userdata), void *userdata);
+bool hub_on_loop_thread(ph_hub *hub);
+/* From now on hub_call() answers -ESHUTDOWN (loop thread, when stopping). */
+void hub_calls_stop(ph_hub *hub);
+
+/* A copy of the local node's name (free()), or NULL on OOM. */
+char *hub_node_dup(ph_hub *hub);
+
+/* Fire a hook when anyone listens. */
+void hub_hook(ph_hub *hub, const ph_hook_event *event);
+
+/* spec-convert.c: a public spec as an internal one (a deep copy), with the
+ * reason when it is not valid ("child web: argv: needs at least the
+ * program"). */
+int hub_spec_from_public(const ph_child_spec *spec, child_spec **ret, char **ret_error_text);
+/* The public view of an internal spec: pointers into it (no copy). */
+void hub_spec_to_public(const child_spec *spec, ph_child_spec *ret);
+
+/* hub-events.c */
+void hub_on_supervisor_event(supervisor *s, supervisor_child *c, supervisor_event event, void *userdata);
+/* Record a child the local supervisor started in the registry, with its
+ * hook. */
+int hub_register_local(ph_hub *hub, const child_spec *spec, pid_t pid, const char *tag, const registry_kv *metadata,
+                       size_t n_metadata);
+/* Remove the local instance from the registry, with its hook. */
+void hub_unregister_local(ph_hub *hub, const char *id);
+
+/* operation-start.c / operation-stop.c: run on the loop thread. */
+typedef struct hub_operation hub_operation;
+void hub_operations_expire(ph_hub *hub, uint64_t now_usec);
+void hub_operations_free_all(ph_hub *hub);
+
+/* Building an error text, "fmt..." into *ret when ret is not NULL. */
+void hub_error_text(char **ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define USEC_PER_MSEC_U64 ((uint64_t) 1000)
+static inline uint64_t ms_to_usec(uint64_t ms) {
+        return ms > UINT64_MAX / USEC_PER_MSEC_U64 ? UINT64_MAX : ms * USEC_PER_MSEC_U64;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+
+/* The tag index: tag → the slots whose current entry has that tag. A slot
+ * is in one group at most (an entry has one tag), so a group is an
+ * intrusive doubly-linked list of slots: joining and leaving are O(1) and
+ * need no allocation, and a query walks exactly its members. The index
+ * follows slots, not entry versions: an update that keeps the tag does not
+ * touch it. */
+
+#include <string.h>
+#include <utlist.h>
+
+#include "registry-internal.h"
+
+registry_tag *registry_tag_find(registry *r, const char *name) {
+        registry_tag *t;
+
+        assert(r);
+        assert(name);
+
+        HASH_FIND_STR(r->tags, name, t);
+        return t;
+}
+
+int registry_tag_new(const char *name, registry_tag **ret) {
+        size_t len;
+        registry_tag *t;
+
+        assert(name);
+        assert(ret);
+
+        len = strlen(name);
+        t = calloc(1, sizeof(*t) + len + 1);
+        if (!t)
+                return -ENOMEM;
+        memcpy(t->name, name, len + 1);
+        *ret = t;
+        return 0;
+}
+
+registry_tag *registry_tag_free(registry_tag *t) {
+        if (t) {
+                assert(!t->members);
+                free(t);
+        }
+        return NULL;
+}
+
+int registry_tag_add(registry *r, registry_tag *t) {
+        assert(r);
+        assert(t);
+
+        HASH_ADD_KEYPTR(hh, r->tags, t->name, strlen(t->name), t);
+        return t->hh.tbl ? 0 : -ENOMEM; /* left out when the table could not grow */
+}
+
+void registry_tag_attach(registry_tag *t, registry_slot *s) {
+        assert(t);
+        assert(s);
+        assert(!s->tag);
+
+        DL_APPEND2(t->members, s, tag_prev, tag_next);
+        t->n_members++;
+        s->tag = t;
+}
+
+registry_tag *registry_tag_detach(registry *r, registry_slot *s) {
+        registry_tag *t;
+
+        assert(r);
+        assert(s);
+
+        t = s->tag;
+        if (!t)
+                return NULL;
+        DL_DELETE2(t->members, s, tag_prev, tag_next);
+        s->tag_prev = s->tag_next = NULL;
+        s->tag = NULL;
+        if (--t->n_members > 0)
+                return NULL;
+        HASH_DEL(r->tags, t);
+        return t;
+}

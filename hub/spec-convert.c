@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+
+/* Public child specs (ph_child_spec, milliseconds, const strings) to the
+ * supervisor's (child_spec, microseconds, owned strings) and back. */
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "hub-internal.h"
+#include "macros.h"
+
+_public_ void ph_child_spec_init(ph_child_spec *spec) {
+        child_spec d;
+
+        if (!spec)
+                return;
+        child_spec_init(&d);
+        *spec = (ph_child_spec) {
+                .restart = (ph_restart) d.restart,
+                .ready = (ph_ready) d.ready,
+                .ready_timeout_ms = d.ready_timeout_usec / USEC_PER_MSEC,
+                .shutdown_timeout_ms = d.shutdown_timeout_usec / USEC_PER_MSEC,
+                .restart_burst = d.restart_burst,
+                .restart_interval_ms = d.restart_interval_usec / USEC_PER_MSEC,
+                .restart_delay_ms = d.restart_delay_usec / USEC_PER_MSEC,
+                .restart_delay_max_ms = d.restart_delay_max_usec / USEC_PER_MSEC,
+                .stdout_output = PH_OUTPUT_INHERIT,
+                .stderr_output = PH_OUTPUT_INHERIT,
+        };
+}
+
+void hub_error_text(char **ret, const char *fmt, ...) {
+        va_list ap;
+        char *s = NULL;
+
+        if (!ret)
+                return;
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        free(*ret);
+        *ret = s;
+}
+
+int hub_spec_from_public(const ph_child_spec *p, child_spec **ret, char **ret_error_text) {
+        const char *field = NULL, *reason = NULL;
+        child_spec view;
+        int r;
+
+        assert(ret);
+
+        if (!p) {
+                hub_error_text(ret_error_text, "child spec is missing");
+                return -EINVAL;
+        }
+
+        /* A borrowed view first: validation names the field, then one deep
+         * copy. */
+        view = (child_spec) {
+                .id = (char *) p->id,
+                .argv = (char **) p->argv,
+                .env = (char **) p->env,
+                .cwd = (char *) p->cwd,
+                .user = (char *) p->user,
+                .group = (char *) p->group,
+                .restart = (child_restart) p->restart,
+                .ready = (child_ready) p->ready,
+                .ready_timeout_usec = ms_to_usec(p->ready_timeout_ms),
+                .shutdown_timeout_usec = ms_to_usec(p->shutdown_timeout_ms),
+                .restart_burst = p->restart_burst,
+                .restart_interval_usec = ms_to_usec(p->restart_interval_ms),
+                .restart_delay_usec = ms_to_usec(p->restart_delay_ms),
+                .restart_delay_max_usec = ms_to_usec(p->restart_delay_max_ms),
+                .limits = {
+                        .memory_max = p->limits.memory_max,
+                        .pids_max = p->limits.pids_max,
+                        .cpu_weight = p->limits.cpu_weight,
+                        .io_weight = p->limits.io_weight,
+                },
+                .output_stdout = { .kind = (child_output_kind) p->stdout_output, .path = (char *) p->stdout_path },
+                .output_stderr = { .kind = (child_output_kind) p->stderr_output, .path = (char *) p->stderr_path },
+        };
+
+        r = child_spec_validate(&view, &field, &reason);
+        if (r < 0) {
+                if (p->id && child_id_validate(p->id, NULL) >= 0)
+                        hub_error_text(ret_error_text, "child %s: %s: %s", p->id, field, reason);
+                else
+                        hub_error_text(ret_error_text, "child spec: %s: %s", field, reason);
+                return r;
+        }
+        r = child_spec_copy(&view, ret);
+        if (r < 0)
+                hub_error_text(ret_error_text, "child %s: out of memory", p->id);
+        return r;
+}
+
+void hub_spec_to_public(const child_spec *s, ph_child_spec *ret) {
+        assert(s);
+        assert(ret);
+
+        *ret = (ph_child_spec) {
+                .id = s->id,
+                .argv = (const char *const *) s->argv,
+                .env = (const char *const *) s->env,
+                .cwd = s->cwd,
+                .user = s->user,
+                .group = s->group,
+                .restart = (ph_restart) s->restart,
+                .ready = (ph_ready) s->ready,
+                .ready_timeout_ms = s->ready_timeout_usec / USEC_PER_MSEC,
+                .shutdown_timeout_ms = s->shutdown_timeout_usec / USEC_PER_MSEC,
+                .restart_burst = s->restart_burst,
+                .restart_interval_ms = s->restart_interval_usec / USEC_PER_MSEC,
+                .restart_delay_ms = s->restart_delay_usec / USEC_PER_MSEC,
+                .restart_delay_max_ms = s->restart_delay_max_usec / USEC_PER_MSEC,
+                .limits = {
+                        .memory_max = s->limits.memory_max,
+                        .pids_max = s->limits.pids_max,
+                        .cpu_weight = s->limits.cpu_weight,
+                        .io_weight = s->limits.io_weight,
+                },
+                .stdout_output = (ph_output) s->output_stdout.kind,
+                .stdout_path = s->output_stdout.path,
+                .stderr_output = (ph_output) s->output_stderr.kind,
+                .stderr_path = s->output_stderr.path,
+        };
+}

@@ -19,6 +19,7 @@
 #define _likely_(x) (__builtin_expect(!!(x), 1))
 #define _unlikely_(x) (__builtin_expect(!!(x), 0))
 #define _public_ __attribute__((visibility("default")))
+#define _fallthrough_ __attribute__((fallthrough))
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 

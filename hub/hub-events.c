@@ -4,11 +4,13 @@
  * hooks. Every registry change fires its hook (the reference forgets some
  * on node-down: we do not). */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "hub-internal.h"
 #include "log.h"
 #include "macros.h"
+#include "time-util.h"
 
 int hub_register_local(ph_hub *hub, const child_spec *spec, pid_t pid, const char *tag, const registry_kv *metadata,
                        size_t n_metadata) {
@@ -51,6 +53,16 @@ void hub_unregister_local(ph_hub *hub, const char *id) {
         });
 }
 
+/* Why the child's last process ended, kept for ph_child_last_exit() past
+ * the child's own end. */
+static void hub_remember_exit(ph_hub *hub, const char *id, const char *what) {
+        _cleanup_free_ char *key = NULL;
+
+        if (asprintf(&key, "last_exit:%s", id) < 0)
+                return;
+        (void) storage_put(hub->storage, key, what, now_usec() + hub->gone_ttl_usec);
+}
+
 void hub_on_supervisor_event(supervisor *s, supervisor_child *c, supervisor_event event, void *userdata) {
         ph_hub *hub = userdata;
         const char *id = supervisor_child_id(c);
@@ -59,7 +71,12 @@ void hub_on_supervisor_event(supervisor *s, supervisor_child *c, supervisor_even
         int r;
 
         switch (event) {
-        case SUPERVISOR_EVENT_EXITED:
+        case SUPERVISOR_EVENT_EXITED: {
+                char why[CHILD_EXIT_DESCRIBE_MAX];
+
+                hub_remember_exit(hub, id, child_exit_describe(supervisor_child_last_exit(c), why, sizeof(why)));
+        }
+                _fallthrough_;
         case SUPERVISOR_EVENT_FAILED:
                 /* Registered, but not running: pid 0 until a restart. */
                 node = hub_node_dup(hub);
@@ -87,10 +104,18 @@ void hub_on_supervisor_event(supervisor *s, supervisor_child *c, supervisor_even
                 });
                 break;
 
-        case SUPERVISOR_EVENT_REMOVED:
+        case SUPERVISOR_EVENT_REMOVED: {
                 /* Exited for good (transient clean exit, temporary), or
                  * stopped: gone from the registry either way. */
+                const child_exit *e = supervisor_child_last_exit(c);
+                char why[CHILD_EXIT_DESCRIBE_MAX];
+
+                if (supervisor_child_stop_requested(c) || e->kind == CHILD_EXIT_NONE)
+                        hub_remember_exit(hub, id, "stopped");
+                else
+                        hub_remember_exit(hub, id, child_exit_describe(e, why, sizeof(why)));
                 hub_unregister_local(hub, id);
+        }
                 break;
 
         default:

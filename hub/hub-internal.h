@@ -21,6 +21,7 @@
 #include "loop.h"
 #include "processhub.h"
 #include "registry.h"
+#include "storage.h"
 #include "supervisor.h"
 
 struct ph_hub {
@@ -39,7 +40,9 @@ struct ph_hub {
         registry *registry;
         hook_table *hooks;
         coordinator *coordinator;
+        storage *storage;      /* TTL entries, purged by the janitor */
         loop_source *janitor;
+        uint64_t gone_ttl_usec; /* how long "last_exit:<id>" is kept */
 
         /* The local node's name; changed only on the loop thread, read under
          * node_lock from anywhere. */
@@ -79,6 +82,9 @@ int hub_spec_from_public(const ph_child_spec *spec, child_spec **ret, char **ret
 /* The public view of an internal spec: pointers into it (no copy). */
 void hub_spec_to_public(const child_spec *spec, ph_child_spec *ret);
 
+/* Kept this long: why a child's last process ended (HUB_GONE_TTL_USEC). */
+#define HUB_GONE_TTL_USEC (10 * 60 * USEC_PER_MSEC_U64 * 1000)
+
 /* hub-events.c */
 void hub_on_supervisor_event(supervisor *s, supervisor_child *c, supervisor_event event, void *userdata);
 /* Record a child the local supervisor started in the registry, with its
@@ -90,7 +96,6 @@ void hub_unregister_local(ph_hub *hub, const char *id);
 
 /* operation-start.c / operation-stop.c: run on the loop thread. */
 typedef struct hub_operation hub_operation;
-void hub_operations_expire(ph_hub *hub, uint64_t now_usec);
 void hub_operations_free_all(ph_hub *hub);
 
 /* Building an error text, "fmt..." into *ret when ret is not NULL. */

@@ -143,8 +143,13 @@ static void hub_on_level(coordinator *c, int level, void *userdata) {
         });
 }
 
+/* Every storage_purge_interval: drop the TTL entries that expired. */
 static int hub_janitor(loop_source *s, uint64_t now, void *userdata) {
-        hub_operations_expire(userdata, now);
+        ph_hub *hub = userdata;
+        size_t n = storage_purge(hub->storage, now);
+
+        if (n > 0)
+                log_debug("hub %s: janitor purged %zu entries", hub->hub_id, n);
         return 0;
 }
 
@@ -169,6 +174,7 @@ static void hub_release(ph_hub *hub) {
         hub->hierarchy = cgroup_hierarchy_free(hub->hierarchy);
         hub->hooks = hook_table_free(hub->hooks);
         hub->registry = registry_free(hub->registry);
+        hub->storage = storage_free(hub->storage);
         hub->loop = loop_free(hub->loop);
 }
 
@@ -254,6 +260,10 @@ _public_ int ph_hub_start(const ph_hub_config *config, ph_hub **ret_hub, char **
         r = hook_table_new(&hub->hooks);
         if (r < 0)
                 goto fail;
+        r = storage_new(&hub->storage);
+        if (r < 0)
+                goto fail;
+        hub->gone_ttl_usec = HUB_GONE_TTL_USEC;
         r = cgroup_hierarchy_discover(&hub->hierarchy);
         if (r < 0) {
                 hub_error_text(ret_error_text, "cgroup2 not found: %s", strerror(-r));
@@ -511,4 +521,16 @@ _public_ int ph_register_hook_handlers(ph_hub *hub, ph_hook_key key, const ph_ho
 _public_ int ph_cancel_hook_handlers(ph_hub *hub, ph_hook_key key, const char *const *ids, size_t n) {
         assert_return(hub, -EINVAL);
         return hook_table_cancel(hub->hooks, key, ids, n);
+}
+
+_public_ int ph_child_last_exit(ph_hub *hub, const char *child_id, char **ret_text) {
+        _cleanup_free_ char *key = NULL;
+
+        assert_return(hub, -EINVAL);
+        assert_return(child_id, -EINVAL);
+        assert_return(ret_text, -EINVAL);
+
+        if (asprintf(&key, "last_exit:%s", child_id) < 0)
+                return -ENOMEM;
+        return storage_get(hub->storage, key, now_usec(), ret_text);
 }

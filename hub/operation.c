@@ -151,10 +151,3 @@ void hub_operations_free_all(ph_hub *hub) {
         }
 }
 
-void hub_operations_expire(ph_hub *hub, uint64_t now_usec) {
-        /* Operations end on their own (every child answers, also after a
-         * timeout); nothing here holds memory past its use yet. The
-         * janitor's TTL storage arrives with the cluster's caches. */
-        (void) hub;
-        (void) now_usec;
-}

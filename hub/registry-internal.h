@@ -120,7 +120,6 @@ int registry_entry_with_instances(
 registry_meta *registry_entry_get_meta(const registry_entry *e);
 /* The index of node's instance in e, or -ENOENT. */
 int registry_entry_find_node(const registry_entry *e, const char *node);
-
 /* A version of e with its instance idx renamed to node, or without it when
  * node is NULL. */
 int registry_entry_edit_instance(const registry_entry *e, size_t idx, const char *node, registry_entry **ret);

@@ -10,9 +10,8 @@
 
 #include "registry-internal.h"
 
-/* Commit changes that were all prepared beforehand, one lock hold each, so
- * that an O(n) admin action does not hold readers off for O(n). Such
- * changes neither create slots nor tag groups: committing them cannot fail. */
+/* Node-wide changes neither create slots nor tag groups: committing them
+ * cannot fail. */
 static void commit_batch(registry *r, registry_change *changes, size_t n, registry_entry **ret_removed, size_t *ret_n_removed) {
         size_t n_removed = 0;
 

@@ -378,6 +378,10 @@ const child_exit *supervisor_child_last_exit(const supervisor_child *c) {
         return c ? &c->last_exit : NULL;
 }
 
+bool supervisor_child_stop_requested(const supervisor_child *c) {
+        return c && c->stop_requested;
+}
+
 const char *supervisor_child_failure(const supervisor_child *c) {
         return c ? c->failure : NULL;
 }

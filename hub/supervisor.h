@@ -125,6 +125,8 @@ pid_t supervisor_child_pid(const supervisor_child *c);
 int supervisor_child_pidfd(const supervisor_child *c);
 unsigned supervisor_child_restarts(const supervisor_child *c);
 const child_exit *supervisor_child_last_exit(const supervisor_child *c);
+/* Whether a stop was asked for (its end is a stop, not an exit). */
+bool supervisor_child_stop_requested(const supervisor_child *c);
 /* Why the child is FAILED, or NULL. */
 const char *supervisor_child_failure(const supervisor_child *c);
 /* The last STATUS= it sent, or NULL. */

@@ -261,9 +261,10 @@ typedef struct ph_result ph_result;
 
 /* Wait for the operation's result; each node answers within the
  * operation's timeout or its children get "node_receive_timeout" errors.
- * -ETIMEDOUT when the result could not be collected within
- * await_timeout_ms of the call, -EALREADY when it was already collected.
- * The future is not freed by awaiting. */
+ * -ETIMEDOUT when the operation did not complete within await_timeout_ms
+ * of the call (a result that completed in time can still be collected
+ * later), -EALREADY when it was already collected. The future is not freed
+ * by awaiting; do not free it while another thread awaits it. */
 int ph_future_await(ph_future *future, ph_result **ret_result);
 ph_future *ph_future_free(ph_future *future);
 
@@ -277,8 +278,10 @@ size_t ph_result_n_errors(const ph_result *result);
 const ph_result_error *ph_result_error_at(const ph_result *result, size_t i);
 /* Whether the children that did start were stopped again (rollback). */
 bool ph_result_rollback(const ph_result *result);
-/* The reference's helpers: every pid, every node, the first pid (0 when
- * none). ph_result_pids() fills at most n and returns how many exist. */
+/* The reference's helpers: every pid, every distinct node of the
+ * children (not of the errors), the first pid (0 when none).
+ * ph_result_pids() and ph_result_nodes() fill at most n and return how many
+ * exist. Every pointer a result hands out lives until ph_result_free(). */
 size_t ph_result_pids(const ph_result *result, pid_t *pids, size_t n);
 size_t ph_result_nodes(const ph_result *result, const char **nodes, size_t n);
 pid_t ph_result_first_pid(const ph_result *result);
@@ -338,6 +341,12 @@ typedef struct ph_child_state {
 int ph_which_children(ph_hub *hub, ph_child_state **ret_children, size_t *ret_n);
 void ph_child_states_free(ph_child_state *children, size_t n);
 
+/* How the child's last process ended ("exited with code 1", "killed by
+ * the OOM killer (memory limit)", "stopped"), also for a child that is
+ * gone: kept 10 minutes after the event, then purged by the hub's
+ * janitor. -ENOENT when nothing is known. */
+int ph_child_last_exit(ph_hub *hub, const char *child_id, char **ret_text);
+
 /* ---- Hooks ------------------------------------------------------------ */
 
 typedef enum ph_hook_key {
@@ -364,7 +373,8 @@ typedef enum ph_hook_key {
         _PH_HOOK_KEY_INVALID = -22,
 } ph_hook_key;
 
-/* "pre_cluster_join", ... (the reference's names). */
+/* "pre_cluster_join", ... (the reference's names); NULL for an invalid
+ * key, and -EINVAL from _from_string() for an unknown name. */
 const char *ph_hook_key_to_string(ph_hook_key key);
 ph_hook_key ph_hook_key_from_string(const char *s);
 

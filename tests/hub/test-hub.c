@@ -152,6 +152,10 @@ static void test_start_await_lookup_stop_one(void **state) {
         assert_int_equal(ph_child_lookup(f->hub, "web", &info), -ENOENT);
         assert_int_equal(ph_get_pid(f->hub, "web", &got), -ENOENT);
         assert_false(pid_alive(pid));
+        char *why = NULL;
+        assert_int_equal(ph_child_last_exit(f->hub, "web", &why), 0);
+        assert_string_equal(why, "stopped");
+        free(why);
 }
 
 static void test_start_and_stop_many(void **state) {
@@ -412,6 +416,12 @@ static void test_transient_exit_unregisters(void **state) {
         assert_string_equal(l.ids[0], "job");
         ph_child_info *info = NULL;
         assert_int_equal(ph_child_lookup(f->hub, "job", &info), -ENOENT);
+
+        /* Gone, but why is kept (a TTL entry of the hub's storage). */
+        char *why = NULL;
+        assert_int_equal(ph_child_last_exit(f->hub, "job", &why), 0);
+        assert_string_equal(why, "exited with code 0");
+        free(why);
 }
 
 static void test_tag_query_and_metadata(void **state) {
@@ -593,6 +603,48 @@ static void test_lock_and_deadlock_recovery(void **state) {
         assert_false(ph_is_locked(hub));
         void *a[2] = { &l, (void *) 2 };
         assert_true(wait_for(hook_count_at_least, a, 1000)); /* locked (10), unlocked (0) */
+        ph_hub_free(hub);
+}
+
+static int shorten_ttl(ph_hub *hub, void *userdata) {
+        hub->gone_ttl_usec = 100 * USEC_PER_MSEC;
+        return 0;
+}
+
+static bool storage_empty(void *userdata) {
+        return storage_size(((ph_hub *) userdata)->storage) == 0;
+}
+
+static void test_janitor_purges_ttl_entries(void **state) {
+        ph_hub_config c;
+        ph_hub *hub = NULL;
+        char id[64], *why = NULL;
+        ph_child_spec spec;
+        ph_start_opts so;
+        ph_future *fut = NULL;
+
+        snprintf(id, sizeof(id), "test-janitor-%d", (int) getpid());
+        ph_hub_config_init(&c);
+        c.hub_id = id;
+        c.storage_purge_interval_ms = 50;
+        assert_int_equal(ph_hub_start(&c, &hub, NULL), 0);
+        assert_int_equal(hub_call(hub, shorten_ttl, NULL), 0);
+
+        spec_sleep(&spec, "short-lived");
+        ph_start_opts_init(&so);
+        so.awaitable = true;
+        assert_int_equal(ph_start_child(hub, &spec, &so, &fut, NULL), 0);
+        ph_result_free(await_ok(fut));
+        ph_stop_opts sto;
+        ph_stop_opts_init(&sto);
+        sto.awaitable = true;
+        assert_int_equal(ph_stop_child(hub, "short-lived", &sto, &fut), 0);
+        ph_result_free(await_ok(fut));
+        assert_int_equal(storage_size(hub->storage), 1);
+
+        /* Expired entries are purged by the janitor, not merely hidden. */
+        assert_true(wait_for(storage_empty, hub, 5000));
+        assert_int_equal(ph_child_last_exit(hub, "short-lived", &why), -ENOENT);
         ph_hub_free(hub);
 }
 
@@ -823,6 +875,11 @@ static void test_bad_arguments(void **state) {
         assert_int_equal(ph_result_nodes(NULL, NULL, 0), 0);
         assert_int_equal(ph_result_first_pid(NULL), 0);
         assert_null(ph_strv_free(NULL));
+        char *why;
+        assert_int_equal(ph_child_last_exit(NULL, "x", &why), -EINVAL);
+        assert_int_equal(ph_child_last_exit(f->hub, NULL, &why), -EINVAL);
+        assert_int_equal(ph_child_last_exit(f->hub, "x", NULL), -EINVAL);
+        assert_int_equal(ph_child_last_exit(f->hub, "never-was", &why), -ENOENT);
         ph_child_spec_init(NULL);
         ph_hub_config_init(NULL);
         ph_start_opts_init(NULL);
@@ -847,6 +904,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_hook_priorities_and_duplicates, hub_setup, hub_teardown),
                 cmocka_unit_test_setup_teardown(test_alter_hook_changes_spec, hub_setup, hub_teardown),
                 cmocka_unit_test_setup_teardown(test_lock_and_deadlock_recovery, hub_setup, hub_teardown),
+                cmocka_unit_test(test_janitor_purges_ttl_entries),
                 cmocka_unit_test_setup_teardown(test_promote_renames, hub_setup, hub_teardown),
                 cmocka_unit_test(test_static_children_and_clean_stop),
                 cmocka_unit_test_setup_teardown(test_bad_arguments, hub_setup, hub_teardown),

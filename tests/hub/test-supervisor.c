@@ -46,7 +46,9 @@ static void test_start_and_stop(void **state) {
         fclose(fp);
         assert_true(found);
 
+        assert_false(supervisor_child_stop_requested(c));
         assert_int_equal(supervisor_stop_child(f->sup, "web", fixture_on_stop, f), 0);
+        assert_true(supervisor_child_stop_requested(c));
         assert_int_equal(supervisor_stop_child(f->sup, "web", fixture_on_stop, f), -EALREADY);
         assert_true(RUN_UNTIL(f, f->n_stopped == 1, 5000));
         assert_null(supervisor_find_child(f->sup, "web"));
@@ -630,6 +632,7 @@ static void test_bad_arguments(void **state) {
         assert_int_equal(supervisor_child_restarts(NULL), 0);
         assert_null(supervisor_child_last_exit(NULL));
         assert_null(supervisor_child_failure(NULL));
+        assert_false(supervisor_child_stop_requested(NULL));
         assert_null(supervisor_child_status_text(NULL));
         assert_null(supervisor_child_cgroup_path(NULL));
         assert_null(supervisor_free(NULL));

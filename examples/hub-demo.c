@@ -40,9 +40,15 @@ static int print_hook(ph_hub *hub, const ph_hook_event *e, void *userdata) {
                 printf("[hook %s] %s registered on %s, pid %d\n", ph_hook_key_to_string(e->key), e->child_id,
                        e->instances[0].node, (int) e->instances[0].pid);
                 break;
-        case PH_HOOK_REGISTRY_PID_REMOVE:
-                printf("[hook %s] %s unregistered from %s\n", ph_hook_key_to_string(e->key), e->child_id, e->node);
+        case PH_HOOK_REGISTRY_PID_REMOVE: {
+                char *why = NULL;
+
+                (void) ph_child_last_exit(hub, e->child_id, &why);
+                printf("[hook %s] %s unregistered from %s (%s)\n", ph_hook_key_to_string(e->key), e->child_id,
+                       e->node, why ?: "?");
+                free(why);
                 break;
+        }
         case PH_HOOK_CHILD_PROCESS_PID_UPDATE:
                 printf("[hook %s] %s restarted, new pid %d\n", ph_hook_key_to_string(e->key), e->child_id,
                        (int) e->instances[0].pid);

@@ -386,7 +386,7 @@ int child_launch(supervisor_child *c, const char **ret_reason) {
         c->status_fd = status_fd;
         c->exec_done = false;
         c->exit_reason_fixed = false;
-        c->last_exit = (child_exit) { .kind = CHILD_EXIT_NONE };
+        /* last_exit keeps the previous process's end until this one ends. */
         c->state = CHILD_STATE_STARTING;
 
         r = loop_add_child(c->supervisor->loop, &c->pidfd_source, c->pidfd, on_process_exit, c);

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -725,6 +726,79 @@ static void test_static_children_and_clean_stop(void **state) {
         free(error);
 }
 
+typedef struct worker {
+        ph_hub *hub;
+        unsigned index;
+        int failures;
+} worker;
+
+/* Each thread starts, looks up and stops its own children through the
+ * public API, all at once with the others. */
+static void *api_worker(void *userdata) {
+        worker *w = userdata;
+        ph_child_spec specs[8];
+        char ids[8][32];
+        const char *id_list[8];
+        ph_start_opts so;
+        ph_stop_opts sto;
+
+        for (unsigned round = 0; round < 3; round++) {
+                ph_future *fut = NULL;
+                ph_result *r = NULL;
+
+                for (unsigned i = 0; i < 8; i++) {
+                        snprintf(ids[i], sizeof(ids[i]), "w%u-r%u-c%u", w->index, round, i);
+                        spec_sleep(&specs[i], ids[i]);
+                        id_list[i] = ids[i];
+                }
+                ph_start_opts_init(&so);
+                so.awaitable = true;
+                if (ph_start_children(w->hub, specs, 8, &so, &fut, NULL) < 0 || ph_future_await(fut, &r) < 0 ||
+                    ph_result_status(r) != PH_STATUS_OK || ph_result_n_children(r) != 8)
+                        w->failures++;
+                ph_result_free(r);
+                ph_future_free(fut);
+
+                for (unsigned i = 0; i < 8; i++) {
+                        ph_child_info *info = NULL;
+                        if (ph_child_lookup(w->hub, ids[i], &info) < 0 || info->n_instances != 1 ||
+                            info->instances[0].pid <= 0)
+                                w->failures++;
+                        ph_child_info_free(info);
+                }
+
+                fut = NULL;
+                r = NULL;
+                ph_stop_opts_init(&sto);
+                sto.awaitable = true;
+                if (ph_stop_children(w->hub, id_list, 8, &sto, &fut) < 0 || ph_future_await(fut, &r) < 0 ||
+                    ph_result_status(r) != PH_STATUS_OK)
+                        w->failures++;
+                ph_result_free(r);
+                ph_future_free(fut);
+        }
+        return NULL;
+}
+
+static void test_api_from_many_threads(void **state) {
+        hub_fixture *f = *state;
+        pthread_t threads[4];
+        worker workers[4];
+        ph_child_list *list = NULL;
+
+        for (unsigned i = 0; i < 4; i++) {
+                workers[i] = (worker) { .hub = f->hub, .index = i };
+                assert_int_equal(pthread_create(&threads[i], NULL, api_worker, &workers[i]), 0);
+        }
+        for (unsigned i = 0; i < 4; i++) {
+                assert_int_equal(pthread_join(threads[i], NULL), 0);
+                assert_int_equal(workers[i].failures, 0);
+        }
+        assert_int_equal(ph_process_list(f->hub, PH_SCOPE_GLOBAL, &list), 0);
+        assert_int_equal(ph_child_list_n(list), 0);
+        ph_child_list_free(list);
+}
+
 static void test_bad_arguments(void **state) {
         hub_fixture *f = *state;
         ph_hub_config c;
@@ -907,6 +981,7 @@ int main(void) {
                 cmocka_unit_test(test_janitor_purges_ttl_entries),
                 cmocka_unit_test_setup_teardown(test_promote_renames, hub_setup, hub_teardown),
                 cmocka_unit_test(test_static_children_and_clean_stop),
+                cmocka_unit_test_setup_teardown(test_api_from_many_threads, hub_setup, hub_teardown),
                 cmocka_unit_test_setup_teardown(test_bad_arguments, hub_setup, hub_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -856,7 +856,7 @@ static void test_concurrency(void **state) {
                                 mismatches++;
                 }
                 /* Now and then node-b leaves. */
-                if (writes % 16384 == 0) {
+                if (writes % 4096 == 0) {
                         registry_entry **removed;
                         size_t n_removed;
 

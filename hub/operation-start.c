@@ -88,6 +88,8 @@ static int start_alter(hub_operation *op, operation_item *item) {
         return 0;
 }
 
+static void start_more(hub_operation *op);
+
 static void start_item_answered(operation_item *item) {
         hub_operation *op = item->operation;
 
@@ -97,7 +99,8 @@ static void start_item_answered(operation_item *item) {
                 operation_release_if_done(op);
                 return;
         }
-        if (op->n_pending == 0)
+        start_more(op);
+        if (op->n_pending == 0 && op->next_item >= op->n_items)
                 operation_start_finish(op);
 }
 
@@ -126,31 +129,29 @@ static void start_on_started(supervisor *s, const char *id, int error, const cha
 static int start_on_timeout(loop_source *s, uint64_t now, void *userdata) {
         hub_operation *op = userdata;
 
+        /* Those still starting, and those not asked yet: no answer in time. */
         for (size_t i = 0; i < op->n_items; i++)
-                if (op->items[i].state == OPERATION_ITEM_PENDING) {
+                if (op->items[i].state == OPERATION_ITEM_PENDING || op->items[i].state == OPERATION_ITEM_QUEUED) {
                         op->items[i].state = OPERATION_ITEM_TIMED_OUT;
                         free(op->items[i].reason);
                         op->items[i].reason = strdup("node_receive_timeout");
                 }
+        op->next_item = op->n_items;
         operation_start_finish(op);
         return 0;
 }
 
-void operation_start_run(hub_operation *op) {
+/* At most START_WINDOW children starting at once: each holds an
+ * exec-status pipe until execve() answers, and a start of 10,000 must not
+ * run out of file descriptors nor keep the loop busy in one go. */
+#define START_WINDOW 256u
+
+static void start_more(hub_operation *op) {
         ph_hub *hub = op->hub;
         int r;
 
-        if (hub->stopping) {
-                for (size_t i = 0; i < op->n_items; i++)
-                        operation_item_fail(&op->items[i], "hub_stopped");
-                operation_start_finish(op);
-                return;
-        }
-
-        start_fire_pre_hook(op);
-
-        for (size_t i = 0; i < op->n_items; i++) {
-                operation_item *item = &op->items[i];
+        while (op->n_pending < START_WINDOW && op->next_item < op->n_items) {
+                operation_item *item = &op->items[op->next_item++];
                 const char *reason = NULL;
 
                 if (start_alter(op, item) < 0)
@@ -168,6 +169,21 @@ void operation_start_run(hub_operation *op) {
                 }
                 op->n_pending++;
         }
+}
+
+void operation_start_run(hub_operation *op) {
+        ph_hub *hub = op->hub;
+        int r;
+
+        if (hub->stopping) {
+                for (size_t i = 0; i < op->n_items; i++)
+                        operation_item_fail(&op->items[i], "hub_stopped");
+                operation_start_finish(op);
+                return;
+        }
+
+        start_fire_pre_hook(op);
+        start_more(op);
 
         if (op->n_pending == 0) {
                 operation_start_finish(op);

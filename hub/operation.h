@@ -34,6 +34,7 @@ struct hub_operation {
         ph_future *future; /* the operation's own ref, or NULL when not awaitable */
         operation_item *items;
         size_t n_items;
+        size_t next_item;  /* start: the first item not asked yet */
         size_t n_pending;  /* items waiting for the supervisor */
         size_t n_rollback_pending;
 

@@ -216,6 +216,56 @@ static void test_start_and_stop_many(void **state) {
         ph_child_list_free(list);
 }
 
+/* More children than the start window (256) in one call: started in
+ * waves as earlier ones answer, all registered, all stopped. */
+static void test_start_thousand_in_one_call(void **state) {
+        hub_fixture *f = *state;
+        enum { N = 1000 };
+        ph_child_spec *specs = calloc(N, sizeof(ph_child_spec));
+        char (*ids)[16] = calloc(N, sizeof(*ids));
+        const char **id_list = calloc(N, sizeof(char *));
+        ph_start_opts so;
+        ph_stop_opts sto;
+        ph_future *fut = NULL;
+        ph_child_list *list = NULL;
+
+        assert_non_null(specs);
+        assert_non_null(ids);
+        assert_non_null(id_list);
+        for (unsigned i = 0; i < N; i++) {
+                snprintf(ids[i], sizeof(ids[i]), "k%04u", i);
+                spec_sleep(&specs[i], ids[i]);
+                specs[i].stdout_output = PH_OUTPUT_NULL;
+                id_list[i] = ids[i];
+        }
+        ph_start_opts_init(&so);
+        so.awaitable = true;
+        so.timeout_ms = 120000;
+        so.await_timeout_ms = 120000;
+        assert_int_equal(ph_start_children(f->hub, specs, N, &so, &fut, NULL), 0);
+        ph_result *r = await_ok(fut);
+        assert_int_equal(ph_result_status(r), PH_STATUS_OK);
+        assert_int_equal(ph_result_n_children(r), N);
+        ph_result_free(r);
+        assert_int_equal(ph_process_list(f->hub, PH_SCOPE_LOCAL, &list), 0);
+        assert_int_equal(ph_child_list_n(list), N);
+        ph_child_list_free(list);
+
+        ph_stop_opts_init(&sto);
+        sto.awaitable = true;
+        sto.timeout_ms = 120000;
+        sto.await_timeout_ms = 120000;
+        fut = NULL;
+        assert_int_equal(ph_stop_children(f->hub, id_list, N, &sto, &fut), 0);
+        r = await_ok(fut);
+        assert_int_equal(ph_result_status(r), PH_STATUS_OK);
+        assert_int_equal(ph_result_n_children(r), N);
+        ph_result_free(r);
+        free(specs);
+        free(ids);
+        free(id_list);
+}
+
 static bool registered(void *userdata) {
         void **a = userdata;
         ph_child_info *info = NULL;
@@ -608,7 +658,7 @@ static void test_lock_and_deadlock_recovery(void **state) {
 }
 
 static int shorten_ttl(ph_hub *hub, void *userdata) {
-        hub->gone_ttl_usec = 100 * USEC_PER_MSEC;
+        hub->gone_ttl_usec = 1000 * USEC_PER_MSEC; /* far above a stop's duration */
         return 0;
 }
 
@@ -968,6 +1018,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_start_await_lookup_stop_one, hub_setup, hub_teardown),
                 cmocka_unit_test_setup_teardown(test_start_and_stop_many, hub_setup, hub_teardown),
+                cmocka_unit_test_setup_teardown(test_start_thousand_in_one_call, hub_setup, hub_teardown),
                 cmocka_unit_test_setup_teardown(test_async_start_is_initiated, hub_setup, hub_teardown),
                 cmocka_unit_test_setup_teardown(test_duplicate_id, hub_setup, hub_teardown),
                 cmocka_unit_test_setup_teardown(test_rollback_leaves_registry_empty, hub_setup, hub_teardown),

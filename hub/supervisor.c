@@ -197,12 +197,14 @@ void supervisor_child_finish(supervisor_child *c, int start_error, const char *s
         HASH_DEL(s->children, c);
         s->n_children--;
 
+        /* The owner's bookkeeping (REMOVED) first, the answers after: who
+         * waits for a stop finds it fully done. */
+        supervisor_emit(c, SUPERVISOR_EVENT_REMOVED);
         if (!c->start_reported && c->start_done)
                 c->start_done(s, c->spec->id, start_error < 0 ? start_error : -ECHILD, start_reason, 0,
                               c->start_userdata);
         if (c->stop_done)
                 c->stop_done(s, c->spec->id, 0, c->stop_userdata);
-        supervisor_emit(c, SUPERVISOR_EVENT_REMOVED);
         supervisor_child_free(c);
 
         supervisor_maybe_shutdown_done(s);

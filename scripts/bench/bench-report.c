@@ -127,7 +127,7 @@ void bench_report_table(FILE *f, const bench_results *r) {
                          per_child(b[1].fds, a[1].fds, r->children));
                 fprintf(f, "%-12s %17s %17s %17s %13s\n", bench_side_to_string(s), rss, heap, mmapped, fds);
         }
-        fprintf(f, "\nrun took %.1f s; load average at the end %s\n", r->duration_sec, r->load_end);
+        fprintf(f, "\nrun took %.1f s\n", r->duration_sec);
 }
 
 static void json_string(FILE *f, const char *s) {
@@ -185,8 +185,6 @@ static void json_write(FILE *f, const bench_results *r) {
         json_string(f, r->kernel);
         fprintf(f, ", \"loadavg_start\": ");
         json_string(f, r->load_start);
-        fprintf(f, ", \"loadavg_end\": ");
-        json_string(f, r->load_end);
         fprintf(f, ", \"cgroup_layout\": ");
         json_string(f, cgroup_layout_to_string(h->layout));
         fprintf(f, ", \"cgroup2_mount\": ");

@@ -28,10 +28,10 @@ typedef struct bench_results {
         char kernel[128];
         const cgroup_hierarchy *hierarchy;
         const char *buildtype;
-        /* /proc/loadavg's 1, 5 and 15 minute figures before and after:
-         * other work on the machine. */
+        /* /proc/loadavg's 1, 5 and 15 minute figures at the start: other
+         * work on the machine. (Not at the end: stopping 10,000 children
+         * wakes them all at once, which the load average then counts.) */
         char load_start[64];
-        char load_end[64];
 
         /* The parameters. */
         unsigned restarts, warmup, children, batch;

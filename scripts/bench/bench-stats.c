@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench-stats.h"
+#include "bench.h"
 #include "macros.h"
 
 static int compare_double(const void *a, const void *b) {
@@ -98,6 +100,44 @@ static int count_fds(unsigned *ret) {
         return 0;
 }
 
+static int process_state(pid_t pid, char *ret) {
+        _cleanup_(fclosep) FILE *f = NULL;
+        char path[64], state;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        /* The name is in parentheses and may hold anything but ends at the
+         * last ')'. */
+        if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+                return -EBADMSG;
+        *ret = state;
+        return 0;
+}
+
+int process_wait_sleeping(pid_t pid, unsigned timeout_msec) {
+        uint64_t deadline = bench_deadline(timeout_msec);
+
+        assert_return(pid > 0, -EINVAL);
+
+        for (;;) {
+                char state = '?';
+                int r;
+
+                r = process_state(pid, &state);
+                if (r < 0)
+                        return r;
+                if (state == 'S')
+                        return 0;
+                if (bench_interrupted)
+                        return -EINTR;
+                if (bench_now_nsec() >= deadline)
+                        return -ETIMEDOUT;
+                (void) usleep(100);
+        }
+}
+
 int process_usage_read(process_usage *ret) {
         struct mallinfo2 mi;
         process_usage u;
@@ -116,4 +156,67 @@ int process_usage_read(process_usage *ret) {
         u.heap_mmap_bytes = mi.hblkhd;
         *ret = u;
         return 0;
+}
+
+/* A number from a "key value" line of a file (cgroup.stat), or -errno. */
+static long long read_keyed(const char *path, const char *key) {
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0, l = strlen(key);
+        long long v = -ENODATA;
+        FILE *f = fopen(path, "re");
+
+        if (!f)
+                return -errno;
+        while (getline(&line, &size, f) > 0)
+                if (strncmp(line, key, l) == 0 && line[l] == ' ') {
+                        v = strtoll(line + l + 1, NULL, 10);
+                        break;
+                }
+        fclose(f);
+        return v;
+}
+
+/* The memory controller's num_cgroups in /proc/cgroups (v1), or -errno. */
+static long long memory_cgroups(void) {
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+        long long v = -ENODATA;
+        FILE *f = fopen("/proc/cgroups", "re");
+
+        if (!f)
+                return -errno;
+        while (getline(&line, &size, f) > 0) {
+                char name[32];
+                long long hierarchy, n;
+
+                if (sscanf(line, "%31s %lld %lld", name, &hierarchy, &n) == 3 && strcmp(name, "memory") == 0) {
+                        v = n;
+                        break;
+                }
+        }
+        fclose(f);
+        return v;
+}
+
+int cgroups_wait_released(const char *v2_dir, unsigned timeout_msec) {
+        _cleanup_free_ char *stat = NULL;
+        uint64_t deadline = bench_deadline(timeout_msec);
+        long long last = memory_cgroups();
+
+        assert_return(v2_dir, -EINVAL);
+
+        if (asprintf(&stat, "%s/cgroup.stat", v2_dir) < 0)
+                return -ENOMEM;
+        while (!bench_interrupted) {
+                long long now;
+
+                if (bench_now_nsec() >= deadline)
+                        return -ETIMEDOUT;
+                (void) usleep(250 * 1000);
+                now = memory_cgroups();
+                if (read_keyed(stat, "nr_dying_descendants") <= 0 && now == last)
+                        return 0;
+                last = now;
+        }
+        return -EINTR;
 }

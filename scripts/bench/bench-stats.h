@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* Summaries of samples, and what /proc and malloc say about this process. */
+/* Summaries of samples, and what /proc and malloc say about this process
+ * and the kernel's cgroups. */
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Microseconds. Percentiles interpolate linearly between the two closest
  * ranks (the "R-7" rule of most statistics packages). */
@@ -25,3 +27,14 @@ typedef struct process_usage {
 } process_usage;
 
 int process_usage_read(process_usage *ret);
+
+/* Wait, bounded, until pid is asleep (state S in /proc/<pid>/stat): for
+ * bench-child, until it is in pause() and no longer starting up. */
+int process_wait_sleeping(pid_t pid, unsigned timeout_msec);
+
+/* Wait, bounded, until the groups removed under v2_dir are released: its
+ * cgroup.stat counts no dying descendants and the number of v1 memory
+ * groups (/proc/cgroups) held still for a quarter of a second. The
+ * kernel's workers release removed groups in the background; a run
+ * measured meanwhile would share the CPUs with them. */
+int cgroups_wait_released(const char *v2_dir, unsigned timeout_msec);

@@ -8,7 +8,7 @@
  * usage, 130 interrupted (everything started was cleaned up). */
 
 #include <getopt.h>
-#include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,6 +338,21 @@ static int restart_baseline_once(bench *b, restart_times *ret) {
         return 0;
 }
 
+/* Kill only a child at rest: one still in its dynamic loader dies later
+ * and takes a CPU from the side being measured, whichever side started
+ * it. So both children must be in pause() before each restart. */
+static int wait_children_idle(bench *b) {
+        supervisor_child *c = supervisor_find_child(b->hub.sup, "restart");
+        int r;
+
+        if (!c)
+                return -ESRCH;
+        r = process_wait_sleeping(supervisor_child_pid(c), BENCH_STEP_TIMEOUT_MSEC);
+        if (r < 0)
+                return r;
+        return process_wait_sleeping(b->restart_child.pid, BENCH_STEP_TIMEOUT_MSEC);
+}
+
 static int phase_restart(bench *b) {
         unsigned total = b->warmup + b->restarts;
         char name[64];
@@ -383,6 +398,9 @@ static int phase_restart(bench *b) {
                         bench_side side = (i + k) % 2 == 0 ? SIDE_BASELINE : SIDE_PROCESSHUB;
                         restart_times t = {};
 
+                        r = wait_children_idle(b);
+                        if (r < 0)
+                                return fail("waiting for the children to reach pause()", r);
                         r = side == SIDE_BASELINE ? restart_baseline_once(b, &t) : restart_processhub_once(b, &t);
                         if (r < 0)
                                 return fail(side == SIDE_BASELINE ? "baseline restart"
@@ -516,10 +534,25 @@ static int start_run_processhub(bench *b, unsigned run) {
         return 0;
 }
 
+/* Before each start-rate run, bring the process and the kernel back to the
+ * same state, so that no run pays for the one before it: the heap the last
+ * run freed goes back to the kernel (a bigger process makes every clone3
+ * copy more page tables), and the groups the last run removed are given
+ * time to be released (the kernel's workers would otherwise compete for
+ * the two CPUs with the run being measured). Bounded; best effort. */
+static void settle(bench *b) {
+        _cleanup_free_ char *dir = NULL;
+
+        (void) malloc_trim(0);
+        if (subtree_v2_dir(b->subtree, &dir) >= 0)
+                (void) cgroups_wait_released(dir, 30000);
+}
+
 static int phase_start(bench *b) {
         int r;
 
         for (unsigned run = 0; run < BENCH_START_RUNS; run++) {
+                settle(b);
                 fprintf(stderr, "start rate, run %u/%u: baseline, %u children...\n", run + 1, BENCH_START_RUNS,
                         b->children);
                 r = start_run_baseline(b, run);
@@ -527,6 +560,7 @@ static int phase_start(bench *b) {
                         return r;
                 fprintf(stderr, "start rate, run %u/%u: processhub, %u children...\n", run + 1, BENCH_START_RUNS,
                         b->children);
+                settle(b);
                 r = start_run_processhub(b, run);
                 if (r < 0)
                         return r;
@@ -580,7 +614,6 @@ int main(int argc, char **argv) {
         /* Everything was stopped by the phases; the report still reads the
          * hierarchy, the cleanup comes after it. */
         b.results.duration_sec = (double) (bench_now_nsec() - t0) / 1e9;
-        bench_read_loadavg(b.results.load_end, sizeof(b.results.load_end));
         bench_report_table(stdout, &b.results);
         if (b.json_path) {
                 r = bench_report_json(b.json_path, &b.results);

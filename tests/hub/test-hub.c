@@ -608,6 +608,83 @@ static void test_alter_hook_changes_spec(void **state) {
         ph_child_info_free(info);
 }
 
+typedef struct key_log {
+        unsigned counts[_PH_HOOK_KEY_MAX];
+        char post_start[128];
+        char startups[128];
+        char shutdown_reason[32];
+} key_log;
+
+static int count_hook(ph_hub *hub, const ph_hook_event *e, void *userdata) {
+        key_log *l = userdata;
+
+        assert_string_equal(e->hub_id, ph_hub_id(hub));
+        l->counts[e->key]++;
+        if (e->key == PH_HOOK_POST_CHILDREN_START)
+                for (size_t i = 0; i < e->n_children; i++) {
+                        size_t len = strlen(l->post_start);
+                        snprintf(l->post_start + len, sizeof(l->post_start) - len, "%s:%s ", e->children[i].id,
+                                 e->children[i].n_instances == 1 && e->children[i].instances[0].pid > 0 ? "ok"
+                                                                                                        : "failed");
+                }
+        if (e->key == PH_HOOK_PROCESS_STARTUPS)
+                for (size_t i = 0; i < e->n_children; i++) {
+                        size_t len = strlen(l->startups);
+                        snprintf(l->startups + len, sizeof(l->startups) - len, "%s ", e->children[i].id);
+                }
+        if (e->key == PH_HOOK_COORDINATOR_SHUTDOWN)
+                snprintf(l->shutdown_reason, sizeof(l->shutdown_reason), "%s", e->reason);
+        return 0;
+}
+
+/* Every hook a single host produces fires, with its payload. */
+static void test_single_host_hooks_fire(void **state) {
+        static const ph_hook_key keys[] = {
+                PH_HOOK_REGISTRY_PID_INSERT, PH_HOOK_REGISTRY_PID_REMOVE, PH_HOOK_PRE_CHILDREN_START,
+                PH_HOOK_POST_CHILDREN_START, PH_HOOK_PROCESS_STARTUPS, PH_HOOK_CHILD_DATA_ALTER,
+                PH_HOOK_COORDINATOR_SHUTDOWN,
+        };
+        static const char *const missing[] = { "/nonexistent/program", NULL };
+        ph_hub_config c;
+        ph_hub *hub = NULL;
+        char id[64];
+        key_log l = {};
+        ph_child_spec specs[2];
+        ph_start_opts so;
+        ph_future *fut = NULL;
+
+        snprintf(id, sizeof(id), "test-hooks-%d", (int) getpid());
+        ph_hub_config_init(&c);
+        c.hub_id = id;
+        assert_int_equal(ph_hub_start(&c, &hub, NULL), 0);
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+                assert_int_equal(ph_register_hook_handlers(hub, keys[i],
+                                                           &(ph_hook_handler) { .id = "count", .fn = count_hook, .userdata = &l }, 1), 0);
+
+        spec_sleep(&specs[0], "good");
+        ph_child_spec_init(&specs[1]);
+        specs[1].id = "bad";
+        specs[1].argv = missing;
+        ph_start_opts_init(&so);
+        so.awaitable = true;
+        assert_int_equal(ph_start_children(hub, specs, 2, &so, &fut, NULL), 0);
+        ph_result_free(await_ok(fut));
+
+        assert_int_equal(l.counts[PH_HOOK_PRE_CHILDREN_START], 1);
+        assert_int_equal(l.counts[PH_HOOK_CHILD_DATA_ALTER], 2);
+        assert_int_equal(l.counts[PH_HOOK_REGISTRY_PID_INSERT], 1);
+        assert_int_equal(l.counts[PH_HOOK_POST_CHILDREN_START], 1);
+        assert_string_equal(l.post_start, "good:ok bad:failed ");
+        assert_int_equal(l.counts[PH_HOOK_PROCESS_STARTUPS], 1);
+        assert_string_equal(l.startups, "good ");
+
+        assert_int_equal(ph_hub_stop(hub), 0);
+        assert_int_equal(l.counts[PH_HOOK_COORDINATOR_SHUTDOWN], 1);
+        assert_string_equal(l.shutdown_reason, "shutdown");
+        assert_int_equal(l.counts[PH_HOOK_REGISTRY_PID_REMOVE], 1);
+        ph_hub_free(hub);
+}
+
 static int lock_on_loop(ph_hub *hub, void *userdata) {
         return coordinator_lock(hub->coordinator, false);
 }
@@ -1028,6 +1105,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_tag_query_and_metadata, hub_setup, hub_teardown),
                 cmocka_unit_test_setup_teardown(test_hook_priorities_and_duplicates, hub_setup, hub_teardown),
                 cmocka_unit_test_setup_teardown(test_alter_hook_changes_spec, hub_setup, hub_teardown),
+                cmocka_unit_test(test_single_host_hooks_fire),
                 cmocka_unit_test_setup_teardown(test_lock_and_deadlock_recovery, hub_setup, hub_teardown),
                 cmocka_unit_test(test_janitor_purges_ttl_entries),
                 cmocka_unit_test_setup_teardown(test_promote_renames, hub_setup, hub_teardown),

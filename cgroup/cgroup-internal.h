@@ -32,11 +32,6 @@
 #define CGROUP_EMPTY_TIMEOUT_USEC (5 * USEC_PER_SEC)
 #define CGROUP_KILL_ROUNDS_MAX 64U
 
-static inline void *mfree(void *p) {
-        free(p);
-        return NULL;
-}
-
 /* Name of the v2 leaf the supervising process moves into. */
 #define CGROUP_SUPERVISOR_LEAF "supervisor"
 

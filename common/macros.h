@@ -51,6 +51,12 @@ static inline void freep(void *p) {
 }
 #define _cleanup_free_ _cleanup_(freep)
 
+/* free() that returns NULL, for "p = mfree(p);". */
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
 /* Close fd keeping errno, accept negative fds; returns -EBADF so that
  * "fd = safe_close(fd);" leaves the variable invalid. */
 static inline int safe_close(int fd) {

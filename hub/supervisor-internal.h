@@ -77,6 +77,11 @@ struct supervisor {
         supervisor_event_handler on_event;
         void *userdata;
 
+        /* Leaves whose rmdir found them still busy: removed at shutdown
+         * (a start of the same id reuses an empty leaf meanwhile). */
+        cgroup_group **graveyard;
+        size_t n_graveyard;
+
         bool shutting_down;
         supervisor_shutdown_handler shutdown_done;
         void *shutdown_userdata;

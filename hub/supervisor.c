@@ -4,6 +4,7 @@
  * lifecycle itself is in child-fsm.c, the process side in child-process.c. */
 
 #include <poll.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include "log.h"
@@ -124,11 +125,30 @@ static supervisor_child *supervisor_child_free(supervisor_child *c) {
         return NULL;
 }
 
-/* Last resort, outside the loop: kill, wait a bounded time for the group
- * to empty, remove it. */
-static void kill_and_remove(cgroup_group *g) {
+/* rmdir, allowing the kernel a moment: a group whose last process just
+ * exited can still be busy (its exit not fully accounted yet). */
+static int remove_group(cgroup_group *g) {
+        int r = 0;
+
+        for (unsigned i = 0; i < 100; i++) {
+                r = cgroup_group_remove(g);
+                if (r != -EBUSY)
+                        break;
+                (void) usleep(10 * 1000);
+        }
+        if (r < 0)
+                log_debug("removing %s: %s", cgroup_group_path(g), strerror(-r));
+        return r;
+}
+
+/* Last resort, outside the loop: kill, reap our own process (a zombie
+ * keeps its group busy), wait a bounded time for the group to empty,
+ * remove it. */
+static void kill_and_remove(cgroup_group *g, int pidfd) {
         _cleanup_close_ int events = cgroup_group_open_events(g);
 
+        (void) cgroup_group_kill(g);
+        child_reap(pidfd, 1000);
         for (unsigned i = 0; i < 50 && cgroup_group_is_populated(g) > 0; i++) {
                 (void) cgroup_group_kill(g);
                 if (events >= 0) {
@@ -137,7 +157,16 @@ static void kill_and_remove(cgroup_group *g) {
                 } else
                         (void) usleep(100 * 1000);
         }
-        (void) cgroup_group_remove(g);
+        (void) remove_group(g);
+}
+
+static void supervisor_bury(supervisor *s) {
+        for (size_t i = 0; i < s->n_graveyard; i++) {
+                (void) remove_group(s->graveyard[i]);
+                cgroup_group_free(s->graveyard[i]);
+        }
+        s->graveyard = mfree(s->graveyard);
+        s->n_graveyard = 0;
 }
 
 supervisor *supervisor_free(supervisor *s) {
@@ -148,12 +177,12 @@ supervisor *supervisor_free(supervisor *s) {
 
         HASH_ITER(hh, s->children, c, tmp) {
                 HASH_DEL(s->children, c);
-                kill_and_remove(c->group);
-                child_reap(c->pidfd, 1000); /* no zombie left behind */
+                kill_and_remove(c->group, c->pidfd);
                 supervisor_child_free(c);
         }
+        supervisor_bury(s);
         if (s->group) {
-                kill_and_remove(s->group);
+                kill_and_remove(s->group, -EBADF);
                 cgroup_group_free(s->group);
         }
         restart_window_done(&s->window);
@@ -176,8 +205,9 @@ bool supervisor_try_record_restart(supervisor *s, uint64_t now_usec) {
 static void supervisor_maybe_shutdown_done(supervisor *s) {
         if (!s->shutting_down || s->n_children > 0)
                 return;
+        supervisor_bury(s);
         if (s->group)
-                (void) cgroup_group_remove(s->group);
+                (void) remove_group(s->group);
         if (s->shutdown_done) {
                 supervisor_shutdown_handler done = s->shutdown_done;
                 s->shutdown_done = NULL;
@@ -191,7 +221,15 @@ void supervisor_child_finish(supervisor_child *c, int start_error, const char *s
 
         child_release_all(c);
         r = cgroup_group_remove(c->group);
-        if (r < 0)
+        if (r == -EBUSY) {
+                /* The kernel has not let go of it yet: try again at
+                 * shutdown rather than block the loop now. */
+                cgroup_group **g = realloc(s->graveyard, sizeof(cgroup_group *) * (s->n_graveyard + 1));
+                if (g) {
+                        s->graveyard = g;
+                        s->graveyard[s->n_graveyard++] = TAKE_PTR(c->group);
+                }
+        } else if (r < 0)
                 log_debug("child %s: removing %s: %s", c->spec->id, cgroup_group_path(c->group), strerror(-r));
 
         HASH_DEL(s->children, c);

@@ -13,7 +13,7 @@
 
 typedef enum future_state {
         FUTURE_PENDING,   /* the operation is still running */
-        FUTURE_DONE,      /* completed in time: the result can be collected */
+        FUTURE_DONE,      /* completed in time: the result can be collected until the deadline */
         FUTURE_COLLECTED, /* awaited once: a copy was handed out */
         FUTURE_EXPIRED,   /* not completed by the deadline */
 } future_state;
@@ -173,6 +173,12 @@ _public_ int ph_future_await(ph_future *future, ph_result **ret_result) {
 
         pthread_mutex_lock(&future->lock);
         future_wait_locked(future);
+        if (future->state == FUTURE_DONE && now_usec() >= future->deadline_usec) {
+                /* The collector's lifetime (await_timeout) is over, as in the
+                 * reference: the result is no longer to be had. */
+                future->state = FUTURE_EXPIRED;
+                future->result = ph_result_free(future->result);
+        }
         switch (future->state) {
         case FUTURE_DONE:
                 r = result_copy(future->result, &copy);

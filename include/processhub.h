@@ -261,9 +261,9 @@ typedef struct ph_result ph_result;
 
 /* Wait for the operation's result; each node answers within the
  * operation's timeout or its children get "node_receive_timeout" errors.
- * -ETIMEDOUT when the operation did not complete within await_timeout_ms
- * of the call (a result that completed in time can still be collected
- * later), -EALREADY when it was already collected. The future is not freed
+ * -ETIMEDOUT once await_timeout_ms passed since the call (the reference's
+ * collector lifetime: the result is only to be had until then), -EALREADY
+ * when it was already collected. The future is not freed
  * by awaiting; do not free it while another thread awaits it. */
 int ph_future_await(ph_future *future, ph_result **ret_result);
 ph_future *ph_future_free(ph_future *future);

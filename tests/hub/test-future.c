@@ -215,7 +215,8 @@ static void test_completed_after_deadline(void **state) {
         ph_future_free(f);
 }
 
-/* Completed in time, awaited after the deadline: the result is there. */
+/* Completed in time but awaited after the deadline: the collector's
+ * lifetime (await_timeout) is over, as in the reference. */
 static void test_completed_in_time_awaited_late(void **state) {
         ph_future *f = NULL;
         ph_result *result = NULL;
@@ -223,6 +224,19 @@ static void test_completed_in_time_awaited_late(void **state) {
         assert_int_equal(future_new(PH_RESULT_START, 100, &f), 0);
         operation_finish(f, "early", 4);
         sleep_msec(150);
+        assert_int_equal(ph_future_await(f, &result), -ETIMEDOUT);
+        assert_null(result);
+        assert_int_equal(ph_future_await(f, &result), -ETIMEDOUT);
+        ph_future_free(f);
+}
+
+/* Completed and awaited in time: collected. */
+static void test_completed_and_awaited_in_time(void **state) {
+        ph_future *f = NULL;
+        ph_result *result = NULL;
+
+        assert_int_equal(future_new(PH_RESULT_START, 10000, &f), 0);
+        operation_finish(f, "early", 4);
         assert_int_equal(ph_future_await(f, &result), 0);
         assert_int_equal(ph_result_first_pid(result), 4);
         ph_result_free(result);
@@ -315,6 +329,7 @@ int main(void) {
                 cmocka_unit_test(test_await_timeout),
                 cmocka_unit_test(test_completed_after_deadline),
                 cmocka_unit_test(test_completed_in_time_awaited_late),
+                cmocka_unit_test(test_completed_and_awaited_in_time),
                 cmocka_unit_test(test_zero_timeout),
                 cmocka_unit_test(test_free_before_completion),
                 cmocka_unit_test(test_free_after_completion),

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "spawn.h"
+#include "string-util.h"
 #include "supervisor-internal.h"
 #include "time-util.h"
 
@@ -26,14 +27,10 @@
 
 void child_set_failure(supervisor_child *c, const char *fmt, ...) {
         va_list ap;
-        char *s = NULL;
 
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        free_and_vprintf(&c->failure, fmt, ap);
         va_end(ap);
-        free(c->failure);
-        c->failure = s;
 }
 
 static int on_timer(loop_source *s, uint64_t now, void *userdata) {

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "macros.h"
 #include "operation.h"
+#include "string-util.h"
 
 hub_operation *operation_new(ph_hub *hub, ph_result_kind kind, size_t n_items) {
         hub_operation *op = calloc(1, sizeof(*op));
@@ -72,14 +73,10 @@ void operation_release_if_done(hub_operation *op) {
 
 void operation_item_fail(operation_item *item, const char *fmt, ...) {
         va_list ap;
-        char *s = NULL;
 
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        free_and_vprintf(&item->reason, fmt, ap);
         va_end(ap);
-        free(item->reason);
-        item->reason = s;
         item->state = OPERATION_ITEM_FAILED;
 }
 

@@ -8,6 +8,7 @@
 
 #include "hub-internal.h"
 #include "macros.h"
+#include "string-util.h"
 
 _public_ void ph_child_spec_init(ph_child_spec *spec) {
         child_spec d;
@@ -31,16 +32,12 @@ _public_ void ph_child_spec_init(ph_child_spec *spec) {
 
 void hub_error_text(char **ret, const char *fmt, ...) {
         va_list ap;
-        char *s = NULL;
 
         if (!ret)
                 return;
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        free_and_vprintf(ret, fmt, ap);
         va_end(ap);
-        free(*ret);
-        *ret = s;
 }
 
 int hub_spec_from_public(const ph_child_spec *p, child_spec **ret, char **ret_error_text) {

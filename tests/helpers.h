@@ -6,6 +6,7 @@
  * pass (liburing's test/helpers.h does the same). */
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,4 +52,19 @@ static inline const char *test_unique_name(const char *prefix) {
 
         snprintf(buf, sizeof buf, "%s-%d", prefix, (int) getpid());
         return buf;
+}
+
+/* Whether pid runs; a zombie counts as dead. */
+static inline bool pid_alive(pid_t pid) {
+        char path[64], state = '?';
+        FILE *fp;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        fp = fopen(path, "re");
+        if (!fp)
+                return false;
+        if (fscanf(fp, "%*d (%*[^)]) %c", &state) != 1)
+                state = '?';
+        fclose(fp);
+        return state != 'Z' && state != 'X';
 }

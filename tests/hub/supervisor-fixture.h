@@ -166,22 +166,6 @@ static inline int fixture_start(fixture *f, const child_spec *spec, unsigned tim
         return f->start_error;
 }
 
-static inline bool pid_alive(pid_t pid) {
-        char path[64];
-        FILE *fp;
-        char state = '?';
-
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        fp = fopen(path, "re");
-        if (!fp)
-                return false;
-        /* A zombie is dead for our purposes. */
-        if (fscanf(fp, "%*d (%*[^)]) %c", &state) != 1)
-                state = '?';
-        fclose(fp);
-        return state != 'Z' && state != 'X';
-}
-
 static inline bool path_exists(const char *p) {
         struct stat st;
         return stat(p, &st) == 0;

@@ -77,20 +77,6 @@ static bool wait_for(bool (*cond)(void *), void *userdata, unsigned timeout_ms) 
         return true;
 }
 
-static bool pid_alive(pid_t pid) {
-        char path[64], state = '?';
-        FILE *fp;
-
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        fp = fopen(path, "re");
-        if (!fp)
-                return false;
-        if (fscanf(fp, "%*d (%*[^)]) %c", &state) != 1)
-                state = '?';
-        fclose(fp);
-        return state != 'Z' && state != 'X';
-}
-
 static ph_result *await_ok(ph_future *f) {
         ph_result *r = NULL;
 

@@ -73,9 +73,9 @@ static void print_children(ph_hub *hub) {
 
         if (ph_which_children(hub, &states, &n) < 0)
                 return;
-        printf("%-10s %-9s %8s %8s  %s\n", "CHILD", "STATE", "PID", "RESTARTS", "LAST EXIT");
+        printf("%-10s %-10s %8s %8s  %s\n", "CHILD", "STATE", "PID", "RESTARTS", "LAST EXIT");
         for (size_t i = 0; i < n; i++)
-                printf("%-10s %-9s %8d %8u  %s\n", states[i].id, states[i].state, (int) states[i].pid,
+                printf("%-10s %-10s %8d %8u  %s\n", states[i].id, states[i].state, (int) states[i].pid,
                        states[i].restarts, states[i].failure ?: states[i].last_exit ?: "-");
         fflush(stdout);
         ph_child_states_free(states, n);

@@ -74,10 +74,16 @@ void hub_on_supervisor_event(supervisor *s, supervisor_child *c, supervisor_even
         case SUPERVISOR_EVENT_EXITED: {
                 char why[CHILD_EXIT_DESCRIBE_MAX];
 
-                hub_remember_exit(hub, id, child_exit_describe(supervisor_child_last_exit(c), why, sizeof(why)));
+                child_exit_describe(supervisor_child_last_exit(c), why, sizeof(why));
+                hub_remember_exit(hub, id, why);
+                (void) local_states_set(hub->local_states, id, 0,
+                                        supervisor_child_stop_requested(c) ? "stopping" : "restarting", -1, why, NULL);
         }
                 _fallthrough_;
         case SUPERVISOR_EVENT_FAILED:
+                if (event == SUPERVISOR_EVENT_FAILED)
+                        (void) local_states_set(hub->local_states, id, 0, "failed", -1, NULL,
+                                                supervisor_child_failure(c));
                 /* Registered, but not running: pid 0 until a restart. */
                 node = hub_node_dup(hub);
                 if (node)
@@ -89,6 +95,8 @@ void hub_on_supervisor_event(supervisor *s, supervisor_child *c, supervisor_even
                 pid = supervisor_child_pid(c);
                 if (!node)
                         break;
+                (void) local_states_set(hub->local_states, id, pid, "running", (int) supervisor_child_restarts(c), NULL,
+                                        NULL);
                 r = registry_update_pid(hub->registry, id, node, pid);
                 if (r < 0) {
                         log_debug("hub %s: pid update of %s: %s", hub->hub_id, id, strerror(-r));
@@ -114,6 +122,7 @@ void hub_on_supervisor_event(supervisor *s, supervisor_child *c, supervisor_even
                         hub_remember_exit(hub, id, "stopped");
                 else
                         hub_remember_exit(hub, id, child_exit_describe(e, why, sizeof(why)));
+                local_states_remove(hub->local_states, id);
                 hub_unregister_local(hub, id);
         }
                 break;

@@ -18,6 +18,7 @@
 #include "cgroup.h"
 #include "coordinator.h"
 #include "hook-table.h"
+#include "local-states.h"
 #include "loop.h"
 #include "processhub.h"
 #include "registry.h"
@@ -41,6 +42,7 @@ struct ph_hub {
         hook_table *hooks;
         coordinator *coordinator;
         storage *storage;      /* TTL entries, purged by the janitor */
+        local_states *local_states; /* which_children, readable from any thread */
         loop_source *janitor;
         uint64_t gone_ttl_usec; /* how long "last_exit:<id>" is kept */
 

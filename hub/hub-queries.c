@@ -283,12 +283,7 @@ _public_ int ph_registry_dump(ph_hub *hub, ph_child_info ***ret_infos, size_t *r
         return 0;
 }
 
-/* ---- which_children: the supervisor's view, from the loop thread ---- */
-
-typedef struct which_args {
-        ph_child_state *children;
-        size_t n;
-} which_args;
+/* ---- which_children: the supervisor's view, kept for any thread ---- */
 
 _public_ void ph_child_states_free(ph_child_state *children, size_t n) {
         if (!children)
@@ -301,50 +296,10 @@ _public_ void ph_child_states_free(ph_child_state *children, size_t n) {
         free(children);
 }
 
-static int which_on_loop(ph_hub *hub, void *userdata) {
-        which_args *a = userdata;
-        size_t n = supervisor_n_children(hub->supervisor), i = 0;
-
-        a->children = calloc(n ?: 1, sizeof(ph_child_state));
-        if (!a->children)
-                return -ENOMEM;
-        for (supervisor_child *c = supervisor_next_child(hub->supervisor, NULL); c && i < n;
-             c = supervisor_next_child(hub->supervisor, c), i++) {
-                char why[CHILD_EXIT_DESCRIBE_MAX];
-                const child_exit *e = supervisor_child_last_exit(c);
-                const char *failure = supervisor_child_failure(c);
-                ph_child_state *st = &a->children[i];
-
-                st->id = strdup(supervisor_child_id(c));
-                st->pid = supervisor_child_pid(c);
-                st->state = child_state_to_string(supervisor_child_state(c));
-                st->restarts = supervisor_child_restarts(c);
-                st->last_exit = e->kind != CHILD_EXIT_NONE ? strdup(child_exit_describe(e, why, sizeof(why))) : NULL;
-                st->failure = failure ? strdup(failure) : NULL;
-                if (!st->id) {
-                        ph_child_states_free(a->children, i + 1);
-                        a->children = NULL;
-                        return -ENOMEM;
-                }
-        }
-        a->n = i;
-        return 0;
-}
-
 _public_ int ph_which_children(ph_hub *hub, ph_child_state **ret_children, size_t *ret_n) {
-        which_args a = {};
-        int r;
-
         assert_return(hub, -EINVAL);
         assert_return(ret_children, -EINVAL);
         assert_return(ret_n, -EINVAL);
 
-        if (!ph_is_alive(hub))
-                return -ESHUTDOWN;
-        r = hub_call(hub, which_on_loop, &a);
-        if (r < 0)
-                return r;
-        *ret_children = a.children;
-        *ret_n = a.n;
-        return 0;
+        return local_states_copy(hub->local_states, ret_children, ret_n);
 }

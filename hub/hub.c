@@ -175,6 +175,7 @@ static void hub_release(ph_hub *hub) {
         hub->hooks = hook_table_free(hub->hooks);
         hub->registry = registry_free(hub->registry);
         hub->storage = storage_free(hub->storage);
+        hub->local_states = local_states_free(hub->local_states);
         hub->loop = loop_free(hub->loop);
 }
 
@@ -261,6 +262,9 @@ _public_ int ph_hub_start(const ph_hub_config *config, ph_hub **ret_hub, char **
         if (r < 0)
                 goto fail;
         r = storage_new(&hub->storage);
+        if (r < 0)
+                goto fail;
+        r = local_states_new(&hub->local_states);
         if (r < 0)
                 goto fail;
         hub->gone_ttl_usec = HUB_GONE_TTL_USEC;

@@ -113,6 +113,7 @@ static void start_on_started(supervisor *s, const char *id, int error, const cha
                 if (item->state == OPERATION_ITEM_PENDING)
                         operation_item_fail(item, "%s", reason ?: strerror(-error));
         } else {
+                (void) local_states_set(op->hub->local_states, id, pid, "running", -1, NULL, NULL);
                 /* Registered also when the answer comes after the timeout:
                  * the registry says what runs. */
                 r = hub_register_local(op->hub, item->spec, pid, op->tag, op->metadata, op->n_metadata);
@@ -168,6 +169,7 @@ static void start_more(hub_operation *op) {
                         continue;
                 }
                 op->n_pending++;
+                (void) local_states_set(hub->local_states, item->spec->id, 0, "starting", 0, "", "");
         }
 }
 

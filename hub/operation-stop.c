@@ -106,6 +106,10 @@ void operation_stop_run(hub_operation *op) {
                 item->node = strdup(local);
                 item->state = OPERATION_ITEM_PENDING;
                 op->n_pending++;
+                supervisor_child *c = supervisor_find_child(hub->supervisor, item->id);
+                if (c)
+                        (void) local_states_set(hub->local_states, item->id, supervisor_child_pid(c), "stopping", -1,
+                                                NULL, NULL);
                 r = supervisor_stop_child(hub->supervisor, item->id, stop_on_stopped, item);
                 if (r < 0) {
                         op->n_pending--;

@@ -329,11 +329,12 @@ int ph_registry_dump(ph_hub *hub, ph_child_info ***ret_infos, size_t *ret_n);
 void ph_child_infos_free(ph_child_info **infos, size_t n);
 
 /* The local supervisor's view (the reference's which_children): each
- * local child with its pid (0 while restarting) and state. */
+ * local child with its pid (0 while restarting) and state, from a table the
+ * hub keeps for readers (no wait on the loop). */
 typedef struct ph_child_state {
         const char *id;
         pid_t pid;
-        const char *state; /* "starting", "running", "stopping", "draining", "backoff", "failed" */
+        const char *state; /* "starting", "running", "restarting", "stopping", "failed" */
         unsigned restarts;
         const char *last_exit; /* "exited with code 1", ...; NULL when none */
         const char *failure;   /* why failed; NULL when not */

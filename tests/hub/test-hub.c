@@ -425,6 +425,19 @@ static void test_restart_fires_pid_update(void **state) {
         pid_t now_pid = 0;
         assert_int_equal(ph_get_pid(f->hub, "crashy", &now_pid), 0);
         assert_int_equal(now_pid, l.pids[0]);
+
+        /* The supervisor's view, read without waiting on the loop. */
+        ph_child_state *states = NULL;
+        size_t n = 0;
+        assert_int_equal(ph_which_children(f->hub, &states, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(states[0].id, "crashy");
+        assert_string_equal(states[0].state, "running");
+        assert_int_equal(states[0].pid, now_pid);
+        assert_int_equal(states[0].restarts, 1);
+        assert_string_equal(states[0].last_exit, "killed by signal SIGKILL");
+        assert_null(states[0].failure);
+        ph_child_states_free(states, n);
         assert_int_equal(ph_cancel_hook_handlers(f->hub, PH_HOOK_CHILD_PROCESS_PID_UPDATE,
                                                  (const char *const[]) { "log" }, 1), 0);
 }

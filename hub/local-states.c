@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+#include <uthash.h>
+
+#include "local-states.h"
+#include "macros.h"
+
+typedef struct local_state {
+        char *id;
+        pid_t pid;
+        const char *state; /* static strings of child_state_to_string() */
+        unsigned restarts;
+        char *last_exit;
+        char *failure;
+        UT_hash_handle hh;
+} local_state;
+
+struct local_states {
+        pthread_mutex_t lock;
+        local_state *states;
+};
+
+static void local_state_free(local_state *s) {
+        free(s->id);
+        free(s->last_exit);
+        free(s->failure);
+        free(s);
+}
+
+int local_states_new(local_states **ret) {
+        assert_return(ret, -EINVAL);
+
+        local_states *t = calloc(1, sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        pthread_mutex_init(&t->lock, NULL);
+        *ret = t;
+        return 0;
+}
+
+local_states *local_states_free(local_states *t) {
+        local_state *s, *tmp;
+
+        if (!t)
+                return NULL;
+        HASH_ITER(hh, t->states, s, tmp) {
+                HASH_DEL(t->states, s);
+                local_state_free(s);
+        }
+        pthread_mutex_destroy(&t->lock);
+        free(t);
+        return NULL;
+}
+
+/* Replace *field with a copy of value: NULL keeps it, "" clears it. */
+static int replace(char **field, const char *value) {
+        char *c;
+
+        if (!value)
+                return 0;
+        if (!value[0]) {
+                *field = mfree(*field);
+                return 0;
+        }
+        c = strdup(value);
+        if (!c)
+                return -ENOMEM;
+        free(*field);
+        *field = c;
+        return 0;
+}
+
+int local_states_set(local_states *t, const char *id, pid_t pid, const char *state, int restarts, const char *last_exit,
+                     const char *failure) {
+        local_state *s;
+        int r = 0;
+
+        assert_return(t, -EINVAL);
+        assert_return(id, -EINVAL);
+
+        pthread_mutex_lock(&t->lock);
+        HASH_FIND_STR(t->states, id, s);
+        if (!s) {
+                s = calloc(1, sizeof(*s));
+                if (!s || !(s->id = strdup(id))) {
+                        free(s);
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                HASH_ADD_KEYPTR(hh, t->states, s->id, strlen(s->id), s);
+        }
+        s->pid = pid;
+        if (state)
+                s->state = state;
+        if (restarts >= 0)
+                s->restarts = (unsigned) restarts;
+        r = replace(&s->last_exit, last_exit);
+        if (r >= 0)
+                r = replace(&s->failure, failure);
+finish:
+        pthread_mutex_unlock(&t->lock);
+        return r;
+}
+
+void local_states_remove(local_states *t, const char *id) {
+        local_state *s;
+
+        if (!t || !id)
+                return;
+        pthread_mutex_lock(&t->lock);
+        HASH_FIND_STR(t->states, id, s);
+        if (s)
+                HASH_DEL(t->states, s);
+        pthread_mutex_unlock(&t->lock);
+        if (s)
+                local_state_free(s);
+}
+
+int local_states_copy(local_states *t, ph_child_state **ret, size_t *ret_n) {
+        ph_child_state *l;
+        size_t n, i = 0;
+        int r = 0;
+
+        assert_return(t, -EINVAL);
+        assert_return(ret, -EINVAL);
+        assert_return(ret_n, -EINVAL);
+
+        pthread_mutex_lock(&t->lock);
+        n = HASH_COUNT(t->states);
+        l = calloc(n ?: 1, sizeof(ph_child_state));
+        if (!l) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (local_state *s = t->states; s; s = s->hh.next, i++) {
+                l[i] = (ph_child_state) {
+                        .id = strdup(s->id),
+                        .pid = s->pid,
+                        .state = s->state,
+                        .restarts = s->restarts,
+                        .last_exit = s->last_exit ? strdup(s->last_exit) : NULL,
+                        .failure = s->failure ? strdup(s->failure) : NULL,
+                };
+                if (!l[i].id || (s->last_exit && !l[i].last_exit) || (s->failure && !l[i].failure)) {
+                        r = -ENOMEM;
+                        i++;
+                        break;
+                }
+        }
+finish:
+        pthread_mutex_unlock(&t->lock);
+        if (r < 0) {
+                ph_child_states_free(l, i);
+                return r;
+        }
+        *ret = l;
+        *ret_n = n;
+        return 0;
+}

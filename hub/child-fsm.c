@@ -196,7 +196,8 @@ static void on_drained(supervisor_child *c) {
         c->state = CHILD_STATE_BACKOFF;
         uint64_t delay = child_restart_delay(c);
         c->restarts_in_row++;
-        if (child_arm_timer(c, delay) < 0)
+        /* No delay asked for: restart now, not one loop iteration later. */
+        if (delay == 0 || child_arm_timer(c, delay) < 0)
                 on_timeout_backoff(c);
 }
 

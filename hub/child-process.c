@@ -170,16 +170,22 @@ static int on_notify(loop_source *s, int fd, uint32_t revents, void *userdata) {
         return 0;
 }
 
+static void child_drained(supervisor_child *c);
+
 static int on_group_events(loop_source *s, int fd, uint32_t revents, void *userdata) {
         supervisor_child *c = userdata;
 
         if (cgroup_group_is_populated(c->group) > 0)
                 return 0;
+        child_drained(c);
+        return 0;
+}
+
+static void child_drained(supervisor_child *c) {
         c->events_source = loop_source_free(c->events_source);
         c->events_fd = safe_close(c->events_fd);
         c->pid = 0;
         child_dispatch(c, CHILD_EVENT_DRAINED);
-        return 0;
 }
 
 void child_begin_drain(supervisor_child *c) {
@@ -187,8 +193,17 @@ void child_begin_drain(supervisor_child *c) {
 
         c->state = CHILD_STATE_DRAINING;
 
-        /* Open the events file before looking: a change after the open is
-         * signalled, so the group cannot empty unseen in between. */
+        /* Usually the main process was all there was: one read and done,
+         * no watch set up and torn down again. */
+        r = cgroup_group_is_populated(c->group);
+        if (r == 0 || (r < 0 && r != -EINTR)) {
+                child_drained(c);
+                return;
+        }
+
+        /* Something is left: watch cgroup.events, then look again (a change
+         * after the open is signalled, so the group cannot empty unseen in
+         * between), and kill what the main process left behind. */
         if (c->events_fd < 0) {
                 c->events_fd = cgroup_group_open_events(c->group);
                 if (c->events_fd >= 0) {
@@ -198,22 +213,15 @@ void child_begin_drain(supervisor_child *c) {
                                 c->events_fd = safe_close(c->events_fd);
                 }
         }
-
         r = cgroup_group_is_populated(c->group);
         if (r == 0 || (r < 0 && r != -EINTR)) {
-                c->events_source = loop_source_free(c->events_source);
-                c->events_fd = safe_close(c->events_fd);
-                c->pid = 0;
-                child_dispatch(c, CHILD_EVENT_DRAINED);
+                child_drained(c);
                 return;
         }
-
-        /* The main process is gone; what it left behind goes too. */
         (void) cgroup_group_kill(c->group);
-        if (c->events_fd < 0) {
+        if (c->events_fd < 0)
                 /* Cannot watch the group: check again shortly. */
                 (void) child_arm_timer(c, 10 * USEC_PER_MSEC);
-        }
 }
 
 static int open_output(const supervisor_child *c, const child_output *o, int *ret_fd, const char **ret_reason) {

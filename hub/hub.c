@@ -293,7 +293,7 @@ _public_ int ph_hub_start(const ph_hub_config *config, ph_hub **ret_hub, char **
         };
         r = supervisor_new(hub->loop, hub->subtree, &so, &hub->supervisor, &reason);
         if (r < 0) {
-                hub_error_text(ret_error_text, "hub %s: limits: %s", hub->hub_id, reason ?: strerror(-r));
+                hub_error_text(ret_error_text, "hub %s: %s", hub->hub_id, reason ?: strerror(-r));
                 goto fail;
         }
         r = coordinator_new(hub->loop, ms_to_usec(config->deadlock_recovery_timeout_ms), hub_on_level, hub,

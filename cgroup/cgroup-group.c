@@ -196,7 +196,7 @@ static int v1_dir_check_empty(const char *dir) {
  * directory (its processes would stay outside it), -EBUSY then.
  * *ret_existed: one of g's v1 directories was there already. */
 static int group_make_v1(const cgroup_group *g, const cgroup_group *parent, const cgroup_policy *p,
-                         bool populated_refuses, created_dirs *created, bool *ret_existed) {
+                         bool populated_refuses, bool allow_populated, created_dirs *created, bool *ret_existed) {
         *ret_existed = false;
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
                 bool need, existed;
@@ -225,7 +225,7 @@ static int group_make_v1(const cgroup_group *g, const cgroup_group *parent, cons
                 if (r < 0)
                         return r;
                 *ret_existed = *ret_existed || existed;
-                if (existed && !populated_refuses) {
+                if (existed && !populated_refuses && !allow_populated) {
                         r = v1_dir_check_empty(g->v1_dir[c]);
                         if (r < 0)
                                 return r;
@@ -234,8 +234,8 @@ static int group_make_v1(const cgroup_group *g, const cgroup_group *parent, cons
         return 0;
 }
 
-int cgroup_group_new(cgroup_subtree *t, cgroup_group *parent, const char *name, const cgroup_policy *p,
-                     cgroup_group **ret) {
+static int group_new(cgroup_subtree *t, cgroup_group *parent, const char *name, const cgroup_policy *p,
+                     bool allow_populated, cgroup_group **ret) {
         static const cgroup_policy no_policy = {};
         _cleanup_(created_dirs_rollback) created_dirs created = {};
         _cleanup_cgroup_group_ cgroup_group *g = NULL;
@@ -286,9 +286,9 @@ int cgroup_group_new(cgroup_subtree *t, cgroup_group *parent, const char *name, 
                 r = cgroup_group_is_populated(g);
                 if (r < 0)
                         return r;
-                if (r > 0)
+                if (r > 0 && !allow_populated)
                         return log_debug_errno(-EBUSY, "cgroup: %s exists and has processes", g->v2_dir);
-                log_debug("cgroup: reusing empty %s", g->v2_dir);
+                log_debug("cgroup: reusing %s %s", r > 0 ? "populated" : "empty", g->v2_dir);
         } else {
                 r = created_dirs_add(&created, g->v2_dir);
                 if (r < 0) {
@@ -297,7 +297,7 @@ int cgroup_group_new(cgroup_subtree *t, cgroup_group *parent, const char *name, 
                 }
         }
 
-        r = group_make_v1(g, parent, p, false, &created, &v1_existed);
+        r = group_make_v1(g, parent, p, false, allow_populated, &created, &v1_existed);
         if (r < 0)
                 return r;
 
@@ -309,6 +309,16 @@ int cgroup_group_new(cgroup_subtree *t, cgroup_group *parent, const char *name, 
         created_dirs_keep(&created);
         *ret = TAKE_PTR(g);
         return 0;
+}
+
+int cgroup_group_new(cgroup_subtree *t, cgroup_group *parent, const char *name, const cgroup_policy *p,
+                     cgroup_group **ret) {
+        return group_new(t, parent, name, p, false, ret);
+}
+
+int cgroup_group_adopt(cgroup_subtree *t, cgroup_group *parent, const char *name, const cgroup_policy *p,
+                       cgroup_group **ret) {
+        return group_new(t, parent, name, p, true, ret);
 }
 
 const char *cgroup_group_path(const cgroup_group *g) {
@@ -344,7 +354,7 @@ int cgroup_group_set_policy(cgroup_group *g, const cgroup_policy *p) {
                                 return r;
                 }
 
-        r = group_make_v1(g, NULL, p, true, &created, &existed);
+        r = group_make_v1(g, NULL, p, true, false, &created, &existed);
         if (r < 0)
                 return r;
 

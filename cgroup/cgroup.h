@@ -162,6 +162,12 @@ const cgroup_hierarchy *cgroup_subtree_hierarchy(const cgroup_subtree *t);
  * its subtree or parent: it may outlive both. */
 typedef struct cgroup_group cgroup_group;
 int cgroup_group_new(cgroup_subtree *t, cgroup_group *parent, const char *name, const cgroup_policy *p, cgroup_group **ret);
+/* As cgroup_group_new(), but directories that hold processes are taken as
+ * they are, processes included (in v2 and in v1): the way back to the groups
+ * of an earlier run of the supervising process, whose children are to be
+ * adopted. Missing directories are created as by cgroup_group_new(). */
+int cgroup_group_adopt(cgroup_subtree *t, cgroup_group *parent, const char *name, const cgroup_policy *p,
+                       cgroup_group **ret);
 /* Frees the handle, leaves the directories. Accepts NULL, returns NULL. */
 cgroup_group *cgroup_group_free(cgroup_group *g);
 /* Absolute path of the v2 directory. */

@@ -83,7 +83,7 @@ const char *child_exit_describe(const child_exit *e, char *buf, size_t size) {
                 snprintf(buf, size, "sent no READY=1 in time");
                 break;
         default:
-                snprintf(buf, size, "exited (status unknown)");
+                snprintf(buf, size, "exited (status unknown: adopted process)");
                 break;
         }
         return buf;

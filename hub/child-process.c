@@ -68,6 +68,8 @@ void child_release_process(supervisor_child *c) {
         c->status_fd = safe_close(c->status_fd);
         c->events_source = loop_source_free(c->events_source);
         c->events_fd = safe_close(c->events_fd);
+        if (c->pid > 0)
+                c->last_pid = c->pid;
         c->pid = 0;
 }
 
@@ -124,6 +126,10 @@ static int on_process_exit(loop_source *s, const siginfo_t *si, void *userdata) 
                 child_dispatch(c, CHILD_EVENT_EXEC_OK);
         if (!c->exit_reason_fixed) {
                 c->last_exit = child_exit_from_siginfo(si);
+                /* Not ours to reap (adopted): the kernel's tracer may know. */
+                if (c->last_exit.kind == CHILD_EXIT_UNKNOWN && c->supervisor->resolve_exit)
+                        (void) c->supervisor->resolve_exit(c->supervisor, c->pid, &c->last_exit,
+                                                           c->supervisor->userdata);
                 if (c->last_exit.kind == CHILD_EXIT_SIGNAL && c->last_exit.status == SIGKILL &&
                     cgroup_group_oom_kills(c->group, &oom_kills) >= 0 && oom_kills > c->oom_kills_at_spawn)
                         c->last_exit.kind = CHILD_EXIT_OOM_KILL;
@@ -134,6 +140,11 @@ static int on_process_exit(loop_source *s, const siginfo_t *si, void *userdata) 
         /* pid stays readable for the EXITED event; it is cleared on drain. */
         child_dispatch(c, CHILD_EVENT_EXIT);
         return 0;
+}
+
+int child_watch_adopted(supervisor_child *c) {
+        assert(c->pidfd >= 0);
+        return loop_add_child(c->supervisor->loop, &c->pidfd_source, c->pidfd, on_process_exit, c);
 }
 
 static int on_notify(loop_source *s, int fd, uint32_t revents, void *userdata) {
@@ -184,6 +195,8 @@ static int on_group_events(loop_source *s, int fd, uint32_t revents, void *userd
 static void child_drained(supervisor_child *c) {
         c->events_source = loop_source_free(c->events_source);
         c->events_fd = safe_close(c->events_fd);
+        if (c->pid > 0)
+                c->last_pid = c->pid;
         c->pid = 0;
         child_dispatch(c, CHILD_EVENT_DRAINED);
 }

@@ -10,6 +10,7 @@
 
 #include "future.h"
 #include "time-util.h"
+#include "../client/client.h"
 
 typedef enum future_state {
         FUTURE_PENDING,   /* the operation is still running */
@@ -28,6 +29,8 @@ struct ph_future {
         bool completed;     /* under lock */
         /* The operation's until completion, then read under lock. */
         ph_result *result;
+        /* A daemon's operation (client/): its connection, read on await. */
+        client_future *remote;
 };
 
 int future_new(ph_result_kind kind, uint64_t await_timeout_ms, ph_future **ret) {
@@ -89,11 +92,17 @@ ph_future *future_unref(ph_future *f) {
                 return NULL;
         if (atomic_fetch_sub(&f->n_ref, 1) != 1)
                 return NULL;
+        client_future_free(f->remote);
         (void) pthread_cond_destroy(&f->cond);
         (void) pthread_mutex_destroy(&f->lock);
         ph_result_free(f->result);
         free(f);
         return NULL;
+}
+
+void future_set_remote(ph_future *f, client_future *cf) {
+        assert(f);
+        f->remote = cf;
 }
 
 _public_ ph_future *ph_future_free(ph_future *future) {
@@ -170,6 +179,7 @@ _public_ int ph_future_await(ph_future *future, ph_result **ret_result) {
 
         assert_return(future, -EINVAL);
         assert_return(ret_result, -EINVAL);
+        if (future->remote && (r = client_future_receive(future->remote, future)) < 0) return r;
 
         pthread_mutex_lock(&future->lock);
         future_wait_locked(future);

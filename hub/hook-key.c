@@ -26,6 +26,7 @@ static const char *const ph_hook_key_table[_PH_HOOK_KEY_MAX] = {
         [PH_HOOK_CHILD_PROCESS_PID_UPDATE] = "child_process_pid_update",
         [PH_HOOK_CHILD_DATA_ALTER] = "child_data_alter",
         [PH_HOOK_SCOREBOARD_UPDATED] = "scoreboard_updated",
+        [PH_HOOK_DESCENDANT_EXIT] = "descendant_exit",
 };
 
 /* Both functions are public: the pragma gives them default visibility, as

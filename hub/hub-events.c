@@ -23,6 +23,7 @@ int hub_register_local(ph_hub *hub, const child_spec *spec, pid_t pid, const cha
         r = registry_insert(hub->registry, spec, &instance, 1, tag, metadata, n_metadata);
         if (r < 0)
                 return r;
+        hub_state_mark_dirty(hub);
         hub_hook(hub, &(ph_hook_event) {
                 .key = PH_HOOK_REGISTRY_PID_INSERT,
                 .hub_id = hub->hub_id,
@@ -43,6 +44,7 @@ void hub_unregister_local(ph_hub *hub, const char *id) {
         r = registry_remove_node(hub->registry, id, node);
         if (r < 0)
                 return; /* not registered (start failed), or already removed */
+        hub_state_mark_dirty(hub);
         hub_hook(hub, &(ph_hook_event) {
                 .key = PH_HOOK_REGISTRY_PID_REMOVE,
                 .hub_id = hub->hub_id,
@@ -70,6 +72,8 @@ void hub_on_supervisor_event(supervisor *s, supervisor_child *c, supervisor_even
         pid_t pid;
         int r;
 
+        /* Every event changes a pid, a state or a count worth keeping. */
+        hub_state_mark_dirty(hub);
         switch (event) {
         case SUPERVISOR_EVENT_EXITED: {
                 char why[CHILD_EXIT_DESCRIBE_MAX];

@@ -25,6 +25,8 @@
 #include "storage.h"
 #include "supervisor.h"
 
+typedef struct hub_kernel hub_kernel;
+
 struct ph_hub {
         char *hub_id;
         ph_hub_config config; /* copied numbers only; pointers cleared */
@@ -43,6 +45,7 @@ struct ph_hub {
         coordinator *coordinator;
         storage *storage;      /* TTL entries, purged by the janitor */
         local_states *local_states; /* which_children, readable from any thread */
+        hub_kernel *kernel;    /* the exit tracer's hints (hub-kernel.c) */
         loop_source *janitor;
         uint64_t gone_ttl_usec; /* how long "last_exit:<id>" is kept */
 
@@ -62,6 +65,14 @@ struct ph_hub {
 
         /* Operations under way (for the janitor and for shutdown). */
         struct hub_operation *operations;
+
+        /* config.state_dir: the state file and its flushing (hub-state.c);
+         * NULL without persistence. */
+        struct hub_state *state;
+
+        /* Set on a handle from ph_hub_connect() (client/): then only
+         * hub_id is used here, and every entry point hands over to it. */
+        struct client_remote *remote;
 };
 
 /* Run func(hub, userdata) on the loop thread and wait for its return value
@@ -87,6 +98,16 @@ void hub_spec_to_public(const child_spec *spec, ph_child_spec *ret);
 /* Kept this long: why a child's last process ended (HUB_GONE_TTL_USEC). */
 #define HUB_GONE_TTL_USEC (10 * 60 * USEC_PER_MSEC_U64 * 1000)
 
+/* hub-kernel.c: the exit tracer on the hub's subtree, after the
+ * supervisor exists; never fails for want of BPF (only -ENOMEM): then
+ * hub_kernel_bpf_state() says "inactive: <why>". */
+int hub_kernel_open(ph_hub *hub);
+void hub_kernel_close(ph_hub *hub);
+/* "active" or "inactive: <why>". */
+const char *hub_kernel_bpf_state(const ph_hub *hub);
+/* The supervisor's exit resolver (userdata: the hub). */
+bool hub_kernel_resolve_exit(supervisor *s, pid_t pid, child_exit *ret, void *userdata);
+
 /* hub-events.c */
 void hub_on_supervisor_event(supervisor *s, supervisor_child *c, supervisor_event event, void *userdata);
 /* Record a child the local supervisor started in the registry, with its
@@ -99,6 +120,25 @@ void hub_unregister_local(ph_hub *hub, const char *id);
 /* operation-start.c / operation-stop.c: run on the loop thread. */
 typedef struct hub_operation hub_operation;
 void hub_operations_free_all(ph_hub *hub);
+
+/* hub-queries.c, for client/: the public views of entries built from a
+ * daemon's replies. The info takes a reference to e; the list takes the
+ * entries (and frees them on failure). */
+int hub_child_info_new(registry_entry *e, ph_child_info **ret);
+int hub_child_list_new(registry_entry **entries, size_t n, ph_child_list **ret);
+
+/* hub-state.c: the state file under config.state_dir and adoption.
+ * hub_state_open(): before the cgroups are touched, take the hub's lock in
+ * state_dir (-EBUSY when another process holds it) and read the state file
+ * (-EBADMSG for a corrupt one; the text names the file). The records are
+ * kept for hub_state_adopt(), which runs after the loop thread started:
+ * adopts what still runs, starts afresh what died, removes stray leaves.
+ * hub_state_mark_dirty() (loop thread) schedules a coalesced flush.
+ * hub_state_close(): remove_file once nothing runs any more (clean stop). */
+int hub_state_open(ph_hub *hub, const char *state_dir, char **ret_error_text);
+int hub_state_adopt(ph_hub *hub, char **ret_error_text);
+void hub_state_mark_dirty(ph_hub *hub);
+void hub_state_close(ph_hub *hub, bool remove_file);
 
 /* Building an error text, "fmt..." into *ret when ret is not NULL. */
 void hub_error_text(char **ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

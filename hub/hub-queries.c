@@ -11,6 +11,7 @@
 
 #include "hub-internal.h"
 #include "macros.h"
+#include "../client/client.h"
 
 /* The public views alias the registry's own arrays. */
 _Static_assert(sizeof(ph_instance) == sizeof(registry_instance), "ph_instance must alias registry_instance");
@@ -55,6 +56,7 @@ _public_ int ph_child_lookup(ph_hub *hub, const char *child_id, ph_child_info **
         assert_return(hub, -EINVAL);
         assert_return(child_id, -EINVAL);
         assert_return(ret_info, -EINVAL);
+        if (hub->remote) return client_child_lookup(hub->remote, child_id, ret_info);
 
         e = registry_lookup(hub->registry, child_id);
         if (!e)
@@ -74,6 +76,7 @@ _public_ int ph_get_pid(ph_hub *hub, const char *child_id, pid_t *ret_pid) {
         assert_return(hub, -EINVAL);
         assert_return(child_id, -EINVAL);
         assert_return(ret_pid, -EINVAL);
+        if (hub->remote) return client_get_pid(hub->remote, child_id, ret_pid);
 
         e = registry_lookup(hub->registry, child_id);
         if (!e)
@@ -104,6 +107,7 @@ _public_ int ph_get_pids(ph_hub *hub, const char *child_id, ph_instance **ret_in
         assert_return(child_id, -EINVAL);
         assert_return(ret_instances, -EINVAL);
         assert_return(ret_n, -EINVAL);
+        if (hub->remote) return client_get_pids(hub->remote, child_id, ret_instances, ret_n);
 
         e = registry_lookup(hub->registry, child_id);
         if (!e)
@@ -212,6 +216,7 @@ _public_ int ph_process_list(ph_hub *hub, ph_scope scope, ph_child_list **ret_li
         assert_return(hub, -EINVAL);
         assert_return(scope >= 0 && scope < _PH_SCOPE_MAX, -EINVAL);
         assert_return(ret_list, -EINVAL);
+        if (hub->remote) return client_process_list(hub->remote, scope, ret_list);
 
         r = registry_list(hub->registry, &entries, &n);
         if (r < 0)
@@ -227,11 +232,26 @@ _public_ int ph_tag_query(ph_hub *hub, const char *tag, ph_child_list **ret_list
         assert_return(hub, -EINVAL);
         assert_return(tag, -EINVAL);
         assert_return(ret_list, -EINVAL);
+        if (hub->remote) return client_tag_query(hub->remote, tag, ret_list);
 
         r = registry_tag_query(hub->registry, tag, &entries, &n);
         if (r < 0)
                 return r;
         return process_list_build(hub, entries, n, PH_SCOPE_GLOBAL, ret_list);
+}
+
+int hub_child_info_new(registry_entry *e, ph_child_info **ret) {
+        ph_child_info *info = child_info_from_entry(e);
+
+        if (!info)
+                return -ENOMEM;
+        *ret = info;
+        return 0;
+}
+
+int hub_child_list_new(registry_entry **entries, size_t n, ph_child_list **ret) {
+        /* A daemon's lists are already scoped: every instance is kept. */
+        return process_list_build(NULL, entries, n, PH_SCOPE_GLOBAL, ret);
 }
 
 _public_ size_t ph_child_list_n(const ph_child_list *list) {
@@ -260,6 +280,7 @@ _public_ int ph_registry_dump(ph_hub *hub, ph_child_info ***ret_infos, size_t *r
         assert_return(hub, -EINVAL);
         assert_return(ret_infos, -EINVAL);
         assert_return(ret_n, -EINVAL);
+        if (hub->remote) return client_registry_dump(hub->remote, ret_infos, ret_n);
 
         r = registry_list(hub->registry, &entries, &n);
         if (r < 0)
@@ -300,6 +321,7 @@ _public_ int ph_which_children(ph_hub *hub, ph_child_state **ret_children, size_
         assert_return(hub, -EINVAL);
         assert_return(ret_children, -EINVAL);
         assert_return(ret_n, -EINVAL);
+        if (hub->remote) return client_which_children(hub->remote, ret_children, ret_n);
 
         return local_states_copy(hub->local_states, ret_children, ret_n);
 }

@@ -14,6 +14,7 @@
 #include "macros.h"
 #include "time-util.h"
 #include "future.h"
+#include "../client/client.h"
 
 /* The hub ids running in this process: one hub per id, as the reference
  * registers its hubs by name. */
@@ -167,6 +168,8 @@ static void *hub_thread(void *userdata) {
 /* Everything but the thread; safe on a half-built hub. */
 static void hub_release(ph_hub *hub) {
         hub_operations_free_all(hub);
+        hub_kernel_close(hub);
+        hub_state_close(hub, false);
         hub->janitor = loop_source_free(hub->janitor);
         hub->coordinator = coordinator_free(hub->coordinator);
         hub->supervisor = supervisor_free(hub->supervisor);
@@ -180,24 +183,41 @@ static void hub_release(ph_hub *hub) {
 }
 
 static int hub_start_static_children(ph_hub *hub, const ph_hub_config *config, char **ret_error_text) {
+        _cleanup_free_ ph_child_spec *specs = NULL;
+        size_t n_specs = 0;
         ph_start_opts opts;
         ph_future *f = NULL;
         ph_result *result = NULL;
         uint64_t timeout = PH_DEFAULT_TIMEOUT_MS;
         int r;
 
+        /* Adopted (or started again) from the state file: not twice. */
+        specs = calloc(config->n_child_specs, sizeof(ph_child_spec));
+        if (!specs)
+                return -ENOMEM;
+        for (size_t i = 0; i < config->n_child_specs; i++) {
+                registry_entry *e = config->child_specs[i].id ? registry_lookup(hub->registry, config->child_specs[i].id)
+                                                              : NULL;
+                if (e) {
+                        registry_entry_unref(e);
+                        continue;
+                }
+                specs[n_specs++] = config->child_specs[i];
+        }
+        if (n_specs == 0)
+                return 0;
+
         /* A notify child may take its whole ready timeout. */
-        for (size_t i = 0; i < config->n_child_specs; i++)
-                if (config->child_specs[i].ready == PH_READY_NOTIFY &&
-                    config->child_specs[i].ready_timeout_ms + 1000 > timeout)
-                        timeout = config->child_specs[i].ready_timeout_ms + 1000;
+        for (size_t i = 0; i < n_specs; i++)
+                if (specs[i].ready == PH_READY_NOTIFY && specs[i].ready_timeout_ms + 1000 > timeout)
+                        timeout = specs[i].ready_timeout_ms + 1000;
 
         ph_start_opts_init(&opts);
         opts.awaitable = true;
         opts.on_failure = PH_ON_FAILURE_ROLLBACK;
         opts.timeout_ms = timeout;
         opts.await_timeout_ms = timeout + 10000;
-        r = ph_start_children(hub, config->child_specs, config->n_child_specs, &opts, &f, ret_error_text);
+        r = ph_start_children(hub, specs, n_specs, &opts, &f, ret_error_text);
         if (r < 0)
                 return r;
         r = ph_future_await(f, &result);
@@ -243,12 +263,18 @@ _public_ int ph_hub_start(const ph_hub_config *config, ph_hub **ret_hub, char **
         hub->config.hub_id = hub->config.node_name = NULL;
         hub->config.child_specs = NULL;
         hub->config.n_child_specs = 0;
+        hub->config.state_dir = NULL;
         hub->hub_id = strdup(config->hub_id);
         hub->node = config->node_name ? strdup(config->node_name) : default_node_name();
         if (!hub->hub_id || !hub->node) {
                 r = -ENOMEM;
                 goto fail;
         }
+        /* Before any cgroup is touched: a corrupt state file or another
+         * process holding the hub leaves everything as it was. */
+        r = hub_state_open(hub, config->state_dir, ret_error_text);
+        if (r < 0)
+                goto fail;
 
         r = loop_new(&hub->loop);
         if (r < 0) {
@@ -289,13 +315,18 @@ _public_ int ph_hub_start(const ph_hub_config *config, ph_hub **ret_hub, char **
                         .io_weight = config->limits.io_weight,
                 },
                 .on_event = hub_on_supervisor_event,
+                .resolve_exit = hub_kernel_resolve_exit,
                 .userdata = hub,
+                .adopt = config->state_dir != NULL,
         };
         r = supervisor_new(hub->loop, hub->subtree, &so, &hub->supervisor, &reason);
         if (r < 0) {
                 hub_error_text(ret_error_text, "hub %s: %s", hub->hub_id, reason ?: strerror(-r));
                 goto fail;
         }
+        r = hub_kernel_open(hub);
+        if (r < 0)
+                goto fail;
         r = coordinator_new(hub->loop, ms_to_usec(config->deadlock_recovery_timeout_ms), hub_on_level, hub,
                             &hub->coordinator);
         if (r < 0)
@@ -313,6 +344,11 @@ _public_ int ph_hub_start(const ph_hub_config *config, ph_hub **ret_hub, char **
         }
         hub->thread_started = true;
 
+        r = hub_state_adopt(hub, ret_error_text);
+        if (r < 0) {
+                ph_hub_free(hub);
+                return r;
+        }
         if (config->n_child_specs > 0) {
                 r = hub_start_static_children(hub, config, ret_error_text);
                 if (r < 0) {
@@ -398,6 +434,7 @@ _public_ int ph_hub_stop(ph_hub *hub) {
         int r;
 
         assert_return(hub, -EINVAL);
+        if (hub->remote) return -EOPNOTSUPP; /* the daemon's hub: ph_hub_free() disconnects */
 
         if (!hub->thread_started)
                 return -EALREADY;
@@ -412,12 +449,15 @@ _public_ int ph_hub_stop(ph_hub *hub) {
         atomic_store(&hub->alive, false);
         /* Whatever outlived the timeout goes with the supervisor. */
         hub->supervisor = supervisor_free(hub->supervisor);
+        /* Nothing runs any more: nothing to adopt. */
+        hub_state_close(hub, true);
         return 0;
 }
 
 _public_ ph_hub *ph_hub_free(ph_hub *hub) {
         if (!hub)
                 return NULL;
+        if (hub->remote) return client_hub_free(hub);
         if (hub->thread_started)
                 (void) ph_hub_stop(hub);
         hub_release(hub);
@@ -435,20 +475,24 @@ _public_ const char *ph_hub_id(const ph_hub *hub) {
 }
 
 _public_ bool ph_is_alive(ph_hub *hub) {
+        if (hub && hub->remote) return client_status_flag(hub->remote, "alive");
         return hub && atomic_load(&hub->alive);
 }
 
 _public_ bool ph_is_locked(ph_hub *hub) {
+        if (hub && hub->remote) return client_status_flag(hub->remote, "locked");
         return hub && atomic_load(&hub->locked);
 }
 
 _public_ bool ph_is_partitioned(ph_hub *hub) {
+        if (hub && hub->remote) return client_status_flag(hub->remote, "partitioned");
         return hub && atomic_load(&hub->partitioned);
 }
 
 _public_ int ph_nodes(ph_hub *hub, bool include_local, char ***ret_nodes) {
         assert_return(hub, -EINVAL);
         assert_return(ret_nodes, -EINVAL);
+        if (hub->remote) return client_nodes(hub->remote, include_local, ret_nodes);
 
         /* Alone until the cluster layer exists: only the local node. */
         char **l = calloc(2, sizeof(char *));
@@ -499,6 +543,7 @@ _public_ int ph_promote_to_node(ph_hub *hub, const char *node_name) {
         promote_args a = { .name = node_name };
 
         assert_return(hub, -EINVAL);
+        if (hub->remote) return client_promote_to_node(hub->remote, node_name);
 
         if (!a.name) {
                 def = default_node_name();
@@ -519,11 +564,13 @@ _public_ char **ph_strv_free(char **strv) {
 
 _public_ int ph_register_hook_handlers(ph_hub *hub, ph_hook_key key, const ph_hook_handler *handlers, size_t n) {
         assert_return(hub, -EINVAL);
+        if (hub->remote) return client_register_hook_handlers(hub, key, handlers, n);
         return hook_table_register(hub->hooks, key, handlers, n);
 }
 
 _public_ int ph_cancel_hook_handlers(ph_hub *hub, ph_hook_key key, const char *const *ids, size_t n) {
         assert_return(hub, -EINVAL);
+        if (hub->remote) return client_cancel_hook_handlers(hub, key, ids, n);
         return hook_table_cancel(hub->hooks, key, ids, n);
 }
 
@@ -533,6 +580,7 @@ _public_ int ph_child_last_exit(ph_hub *hub, const char *child_id, char **ret_te
         assert_return(hub, -EINVAL);
         assert_return(child_id, -EINVAL);
         assert_return(ret_text, -EINVAL);
+        if (hub->remote) return client_child_last_exit(hub->remote, child_id, ret_text);
 
         if (asprintf(&key, "last_exit:%s", child_id) < 0)
                 return -ENOMEM;

@@ -14,6 +14,7 @@
 #include "macros.h"
 #include "operation.h"
 #include "time-util.h"
+#include "../client/client.h"
 
 _public_ void ph_start_opts_init(ph_start_opts *opts) {
         if (!opts)
@@ -383,6 +384,7 @@ _public_ int ph_start_children(ph_hub *hub, const ph_child_spec *specs, size_t n
         int r;
 
         assert_return(hub, -EINVAL);
+        if (hub->remote) return client_start_children(hub->remote, specs, n_specs, opts, ret_future, ret_error_text);
 
         if (!opts) {
                 ph_start_opts_init(&defaults);

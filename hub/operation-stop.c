@@ -12,6 +12,7 @@
 #include "macros.h"
 #include "operation.h"
 #include "time-util.h"
+#include "../client/client.h"
 
 _public_ void ph_stop_opts_init(ph_stop_opts *opts) {
         if (!opts)
@@ -140,6 +141,7 @@ _public_ int ph_stop_children(ph_hub *hub, const char *const *child_ids, size_t 
         assert_return(hub, -EINVAL);
         assert_return(child_ids || n_ids == 0, -EINVAL);
         assert_return(n_ids > 0, -EINVAL);
+        if (hub->remote) return client_stop_children(hub->remote, child_ids, n_ids, opts, ret_future);
 
         if (!opts) {
                 ph_stop_opts_init(&defaults);

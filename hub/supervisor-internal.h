@@ -33,6 +33,7 @@ struct supervisor_child {
         cgroup_group *group;
 
         pid_t pid;
+        pid_t last_pid; /* the process before pid (or before it was cleared) */
         int pidfd;
         loop_source *pidfd_source;
         int status_fd; /* exec-status pipe, while starting */
@@ -44,6 +45,8 @@ struct supervisor_child {
         loop_source *timer;
 
         uint64_t oom_kills_at_spawn;
+        uint64_t start_time; /* of start_time_pid, when that is pid */
+        pid_t start_time_pid;
         uint64_t running_since_usec;
         child_exit last_exit;
         unsigned restarts;
@@ -62,7 +65,10 @@ struct supervisor_child {
         supervisor_stop_handler stop_done;
         void *stop_userdata;
 
+        uint64_t cgroup_id; /* the leaf's v2 inode; 0 when unknown */
+
         UT_hash_handle hh;
+        UT_hash_handle hh_cgroup; /* in supervisor.children_by_cgroup when cgroup_id != 0 */
 };
 
 struct supervisor {
@@ -71,10 +77,12 @@ struct supervisor {
         cgroup_group *group;
         char *name;
         supervisor_child *children; /* uthash by spec->id */
+        supervisor_child *children_by_cgroup; /* uthash by cgroup_id */
         size_t n_children;
         restart_window window;
 
         supervisor_event_handler on_event;
+        supervisor_exit_resolver resolve_exit;
         void *userdata;
 
         /* Leaves whose rmdir found them still busy: removed at shutdown
@@ -96,6 +104,8 @@ void child_dispatch(supervisor_child *c, child_event event);
 
 /* child-process.c */
 int child_launch(supervisor_child *c, const char **ret_reason);
+/* Watch the pidfd of an adopted process (pid and pidfd set). */
+int child_watch_adopted(supervisor_child *c);
 /* Open cgroup.events, kill what is left, and dispatch DRAINED once empty
  * (possibly at once). */
 void child_begin_drain(supervisor_child *c);
@@ -114,3 +124,6 @@ void supervisor_emit(supervisor_child *c, supervisor_event event);
  * with error when it never started), emit REMOVED, free it. */
 void supervisor_child_finish(supervisor_child *c, int start_error, const char *start_reason);
 bool supervisor_try_record_restart(supervisor *s, uint64_t now_usec);
+/* Enter c in the tables (by id, and by cgroup id when its leaf has one). */
+void supervisor_index_child(supervisor *s, supervisor_child *c);
+void supervisor_unindex_child(supervisor *s, supervisor_child *c);

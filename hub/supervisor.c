@@ -3,11 +3,15 @@
 /* The table of children (a hash by id) and the supervisor's API; the
  * lifecycle itself is in child-fsm.c, the process side in child-process.c. */
 
+#include <dirent.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "log.h"
+#include "proc-stat.h"
 #include "string-table.h"
 #include "supervisor-internal.h"
 #include "time-util.h"
@@ -87,6 +91,7 @@ int supervisor_new(loop *l, cgroup_subtree *t, const supervisor_options *o, supe
         s->loop = l;
         s->subtree = t;
         s->on_event = o->on_event;
+        s->resolve_exit = o->resolve_exit;
         s->userdata = o->userdata;
         s->name = strdup(o->name);
         if (!s->name)
@@ -99,7 +104,7 @@ int supervisor_new(loop *l, cgroup_subtree *t, const supervisor_options *o, supe
         r = cgroup_escape_name(o->name, ".hub", &group_name);
         if (r < 0)
                 return r;
-        r = cgroup_group_new(t, NULL, group_name, &o->policy, &s->group);
+        r = (o->adopt ? cgroup_group_adopt : cgroup_group_new)(t, NULL, group_name, &o->policy, &s->group);
         if (r < 0) {
                 if (ret_reason)
                         *ret_reason = r == -EBUSY ? "the hub's cgroup still holds processes"
@@ -176,7 +181,7 @@ supervisor *supervisor_free(supervisor *s) {
                 return NULL;
 
         HASH_ITER(hh, s->children, c, tmp) {
-                HASH_DEL(s->children, c);
+                supervisor_unindex_child(s, c);
                 kill_and_remove(c->group, c->pidfd);
                 supervisor_child_free(c);
         }
@@ -232,7 +237,7 @@ void supervisor_child_finish(supervisor_child *c, int start_error, const char *s
         } else if (r < 0)
                 log_debug("child %s: removing %s: %s", c->spec->id, cgroup_group_path(c->group), strerror(-r));
 
-        HASH_DEL(s->children, c);
+        supervisor_unindex_child(s, c);
         s->n_children--;
 
         /* The owner's bookkeeping (REMOVED) first, the answers after: who
@@ -305,7 +310,7 @@ int supervisor_start_child(supervisor *s, const child_spec *spec, supervisor_sta
 
         c->start_done = done;
         c->start_userdata = userdata;
-        HASH_ADD_KEYPTR(hh, s->children, c->spec->id, strlen(c->spec->id), c);
+        supervisor_index_child(s, c);
         s->n_children++;
         return 0;
 
@@ -314,6 +319,180 @@ fail:
                 *ret_reason = reason;
         supervisor_child_free(c);
         return r;
+}
+
+/* With the pidfd held, pid cannot be handed to another process: what /proc
+ * says from here on is about the process the pidfd names, as long as it has
+ * not exited by the time we look at the pidfd again. */
+static int adopt_verify(const cgroup_group *g, pid_t pid, uint64_t start_time, int *ret_pidfd, const char **ret_reason) {
+        _cleanup_close_ int pidfd = -EBADF;
+        struct pollfd p;
+        uint64_t t;
+        int r;
+
+        pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0) {
+                *ret_reason = "adopt: the recorded process is gone";
+                return errno == ESRCH ? -ESRCH : -errno;
+        }
+        r = proc_start_time(pid, &t);
+        if (r < 0) {
+                *ret_reason = "adopt: the recorded process is gone";
+                return r == -EBADMSG ? -ESRCH : r;
+        }
+        if (t != start_time) {
+                *ret_reason = "adopt: the pid belongs to another process now (start time differs)";
+                return -ESRCH;
+        }
+        r = cgroup_group_contains_pid(g, pid);
+        if (r < 0 && r != -ESRCH)
+                return r;
+        if (r <= 0) {
+                *ret_reason = "adopt: the process is not in the child's cgroup";
+                return -ESRCH;
+        }
+        p = (struct pollfd) { .fd = pidfd, .events = POLLIN };
+        if (poll(&p, 1, 0) != 0) {
+                *ret_reason = "adopt: the recorded process exited meanwhile";
+                return -ESRCH;
+        }
+        *ret_pidfd = TAKE_FD(pidfd);
+        return 0;
+}
+
+int supervisor_adopt_child(supervisor *s, const child_spec *spec, pid_t pid, uint64_t start_time, unsigned restarts,
+                           const char **ret_reason) {
+        _cleanup_free_ char *leaf = NULL;
+        const char *field = NULL, *reason = NULL;
+        supervisor_child *c;
+        int pidfd = -EBADF, r;
+
+        assert_return(s, -EINVAL);
+        assert_return(spec, -EINVAL);
+        assert_return(pid >= 0, -EINVAL);
+
+        r = child_spec_validate(spec, &field, &reason);
+        if (r < 0) {
+                if (ret_reason)
+                        *ret_reason = field;
+                return r;
+        }
+        if (s->shutting_down)
+                return -ESHUTDOWN;
+        HASH_FIND_STR(s->children, spec->id, c);
+        if (c)
+                return -EEXIST;
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->supervisor = s;
+        c->pidfd = c->status_fd = c->events_fd = -EBADF;
+        c->state = CHILD_STATE_RUNNING;
+        r = child_spec_copy(spec, &c->spec);
+        if (r < 0)
+                goto fail;
+        r = restart_window_init(&c->window, spec->restart_burst, spec->restart_interval_usec);
+        if (r < 0)
+                goto fail;
+        r = cgroup_escape_name(spec->id, ".child", &leaf);
+        if (r < 0)
+                goto fail;
+        /* Its limits were set when it was first made; applying them again
+         * changes nothing for the same spec. */
+        r = cgroup_group_adopt(s->subtree, s->group, leaf, &spec->limits, &c->group);
+        if (r < 0) {
+                reason = "cgroup: the child's group cannot be opened";
+                goto fail;
+        }
+        r = pid > 0 ? adopt_verify(c->group, pid, start_time, &pidfd, &reason) : -ESRCH;
+        if (r < 0) {
+                if (pid == 0)
+                        reason = "adopt: no process was running";
+                /* Whatever is left in the leaf is not the recorded child:
+                 * it goes, and a fresh start finds an empty leaf. */
+                log_debug("child %s: not adopted (%s), emptying %s", spec->id, reason ?: strerror(-r),
+                          cgroup_group_path(c->group));
+                kill_and_remove(c->group, -EBADF);
+                goto fail;
+        }
+
+        c->pid = pid;
+        c->pidfd = pidfd;
+        c->start_time = start_time;
+        c->start_time_pid = pid;
+        c->restarts = restarts;
+        c->start_reported = true;
+        c->exec_done = true;
+        c->running_since_usec = loop_now(s->loop) ?: now_usec();
+        if (cgroup_group_oom_kills(c->group, &c->oom_kills_at_spawn) < 0)
+                c->oom_kills_at_spawn = 0;
+        r = child_watch_adopted(c);
+        if (r < 0) {
+                reason = "adopt: cannot watch the process";
+                goto fail;
+        }
+        supervisor_index_child(s, c);
+        s->n_children++;
+        log_debug("child %s: adopted pid %d", spec->id, (int) pid);
+        return 0;
+
+fail:
+        if (ret_reason && reason)
+                *ret_reason = reason;
+        supervisor_child_free(c);
+        return r;
+}
+
+static void closedirp(DIR **d) {
+        if (*d)
+                (void) closedir(*d);
+}
+
+static int compare_strings(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+int supervisor_remove_strays(supervisor *s) {
+        _cleanup_free_ const char **known = NULL;
+        _cleanup_(closedirp) DIR *d = NULL;
+        supervisor_child *c, *tmp;
+        struct dirent *de;
+        size_t n = 0;
+        int removed = 0;
+
+        assert_return(s, -EINVAL);
+
+        d = opendir(cgroup_group_path(s->group));
+        if (!d)
+                return -errno;
+        /* Sorted leaf names of our children: a lookup per directory entry
+         * stays O(log n) with 10,000 of them. */
+        known = calloc(s->n_children + 1, sizeof(char *));
+        if (!known)
+                return -ENOMEM;
+        HASH_ITER(hh, s->children, c, tmp) {
+                const char *p = strrchr(cgroup_group_path(c->group), '/');
+                known[n++] = p ? p + 1 : cgroup_group_path(c->group);
+        }
+        qsort(known, n, sizeof(char *), compare_strings);
+
+        while ((de = readdir(d))) {
+                _cleanup_cgroup_group_ cgroup_group *g = NULL;
+                const char *name = de->d_name;
+
+                if (de->d_type != DT_DIR || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+                        continue;
+                if (bsearch(&name, known, n, sizeof(char *), compare_strings))
+                        continue;
+                if (cgroup_group_adopt(s->subtree, s->group, name, NULL, &g) < 0)
+                        continue;
+                log_debug("hub %s: stray group %s has no record: killing and removing it", s->name,
+                          cgroup_group_path(g));
+                kill_and_remove(g, -EBADF);
+                removed++;
+        }
+        return removed;
 }
 
 int supervisor_stop_child(supervisor *s, const char *id, supervisor_stop_handler done, void *userdata) {
@@ -363,6 +542,39 @@ void supervisor_detach(supervisor *s) {
         }
 }
 
+/* The leaf's directory inode is its cgroup id (kernfs): read once, when
+ * the child enters the table; the leaf lives as long as the child. */
+static uint64_t leaf_cgroup_id(const cgroup_group *g) {
+        struct stat st;
+
+        if (stat(cgroup_group_path(g), &st) < 0)
+                return 0;
+        return (uint64_t) st.st_ino;
+}
+
+void supervisor_index_child(supervisor *s, supervisor_child *c) {
+        HASH_ADD_KEYPTR(hh, s->children, c->spec->id, strlen(c->spec->id), c);
+        c->cgroup_id = leaf_cgroup_id(c->group);
+        if (c->cgroup_id != 0)
+                HASH_ADD(hh_cgroup, s->children_by_cgroup, cgroup_id, sizeof(c->cgroup_id), c);
+}
+
+void supervisor_unindex_child(supervisor *s, supervisor_child *c) {
+        HASH_DEL(s->children, c);
+        if (c->cgroup_id != 0)
+                HASH_DELETE(hh_cgroup, s->children_by_cgroup, c);
+        c->cgroup_id = 0;
+}
+
+supervisor_child *supervisor_find_child_by_cgroup_id(supervisor *s, uint64_t cgroup_id) {
+        supervisor_child *c = NULL;
+
+        if (!s || cgroup_id == 0)
+                return NULL;
+        HASH_FIND(hh_cgroup, s->children_by_cgroup, &cgroup_id, sizeof(cgroup_id), c);
+        return c;
+}
+
 supervisor_child *supervisor_find_child(supervisor *s, const char *id) {
         supervisor_child *c;
 
@@ -406,12 +618,39 @@ pid_t supervisor_child_pid(const supervisor_child *c) {
         return c ? c->pid : 0;
 }
 
+bool supervisor_child_is_main_pid(const supervisor_child *c, pid_t pid) {
+        return c && pid > 0 && (pid == c->pid || pid == c->last_pid);
+}
+
 int supervisor_child_pidfd(const supervisor_child *c) {
         return c && c->pidfd >= 0 ? c->pidfd : -EBADF;
 }
 
 unsigned supervisor_child_restarts(const supervisor_child *c) {
         return c ? c->restarts : 0;
+}
+
+void supervisor_child_set_restarts(supervisor_child *c, unsigned restarts) {
+        if (c)
+                c->restarts = restarts;
+}
+
+int supervisor_child_start_time(supervisor_child *c, uint64_t *ret) {
+        int r;
+
+        assert_return(c, -EINVAL);
+        assert_return(ret, -EINVAL);
+
+        if (c->pid <= 0)
+                return -ESRCH;
+        if (c->start_time_pid != c->pid) {
+                r = proc_start_time(c->pid, &c->start_time);
+                if (r < 0)
+                        return r;
+                c->start_time_pid = c->pid;
+        }
+        *ret = c->start_time;
+        return 0;
 }
 
 const child_exit *supervisor_child_last_exit(const supervisor_child *c) {

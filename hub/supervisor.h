@@ -59,6 +59,10 @@ typedef void (*supervisor_start_handler)(supervisor *s, const char *id, int erro
                                          void *userdata);
 typedef void (*supervisor_stop_handler)(supervisor *s, const char *id, int error, void *userdata);
 typedef void (*supervisor_shutdown_handler)(supervisor *s, void *userdata);
+/* How a process that was not ours to reap (an adopted one: waitid() has
+ * no status for it) ended, from another source (the kernel's exit tracer):
+ * true with *ret set when known. Called on the loop thread at the exit. */
+typedef bool (*supervisor_exit_resolver)(supervisor *s, pid_t pid, child_exit *ret, void *userdata);
 
 #define SUPERVISOR_DEFAULT_MAX_RESTARTS 100u
 #define SUPERVISOR_DEFAULT_MAX_SECONDS 4u
@@ -68,13 +72,19 @@ typedef struct supervisor_options {
         unsigned max_restarts;     /* dsup_max_restarts; 0 means the default */
         unsigned max_seconds;      /* dsup_max_seconds; 0 means the default */
         cgroup_policy policy;      /* for the hub group */
+        /* Take the hub group as it is, processes included: the children of
+         * an earlier process are to be adopted (supervisor_adopt_child()),
+         * and what is not adopted is removed (supervisor_remove_strays()). */
+        bool adopt;
         supervisor_event_handler on_event;
+        supervisor_exit_resolver resolve_exit; /* optional */
         void *userdata;
 } supervisor_options;
 
 /* Create the hub group under the subtree and get ready to start children.
  * -EOPNOTSUPP (with *ret_reason) when the hub policy cannot be applied,
- * -EBUSY when the hub group still holds processes (another instance). */
+ * -EBUSY when the hub group still holds processes (another instance) and
+ * adopt is not set. */
 int supervisor_new(loop *l, cgroup_subtree *t, const supervisor_options *o, supervisor **ret,
                    const char **ret_reason);
 /* Kills every child that is still there (cgroup.kill), waits a bounded time
@@ -94,6 +104,25 @@ supervisor *supervisor_free(supervisor *s);
 int supervisor_start_child(supervisor *s, const child_spec *spec, supervisor_start_handler done, void *userdata,
                            const char **ret_reason);
 
+/* Take over a process an earlier supervisor of this hub started: pid,
+ * recorded with its start time (proc_start_time()), must still run in the
+ * child's leaf. It is opened as a pidfd and checked (start time, cgroup)
+ * with the pidfd held, so a pid reused in between cannot pass. Then the
+ * child is RUNNING with that pid and restarts as its restart count, without
+ * a start handler or a STARTED event (the owner registers it). It is not
+ * our child: its exit is seen on the pidfd, with CHILD_EXIT_UNKNOWN as
+ * last_exit, and the restart type decides as usual.
+ * -ESRCH when the process is gone or is another one (the leaf is then
+ * killed and removed: start the child afresh); -EEXIST, -EINVAL (spec),
+ * -ESHUTDOWN as supervisor_start_child(). */
+int supervisor_adopt_child(supervisor *s, const child_spec *spec, pid_t pid, uint64_t start_time, unsigned restarts,
+                           const char **ret_reason);
+/* Kill and remove every leaf under the hub group that no child of this
+ * supervisor owns (left by an earlier process, with no record to adopt it
+ * by). Returns how many were removed. Blocks a bounded time per leaf:
+ * meant for the start. */
+int supervisor_remove_strays(supervisor *s);
+
 /* Stop a child and remove it: done (optional) is called once it is gone and
  * its group removed. -ENOENT for an unknown id, -EALREADY when a stop is
  * under way (done is not called then). */
@@ -108,6 +137,9 @@ int supervisor_shutdown(supervisor *s, supervisor_shutdown_handler done, void *u
 void supervisor_detach(supervisor *s);
 
 supervisor_child *supervisor_find_child(supervisor *s, const char *id);
+/* The child whose leaf has this cgroup v2 id (the directory's inode, as
+ * BPF's bpf_get_current_cgroup_id() gives it), or NULL. */
+supervisor_child *supervisor_find_child_by_cgroup_id(supervisor *s, uint64_t cgroup_id);
 /* Iterate: pass NULL for the first child; NULL at the end. Do not start or
  * stop children while iterating. */
 supervisor_child *supervisor_next_child(supervisor *s, supervisor_child *c);
@@ -121,9 +153,17 @@ const child_spec *supervisor_child_spec(const supervisor_child *c);
 child_state supervisor_child_state(const supervisor_child *c);
 /* 0 when no process runs. */
 pid_t supervisor_child_pid(const supervisor_child *c);
+/* Whether pid is, or was until its last exit, the child's main process
+ * (as opposed to another process of its tree). */
+bool supervisor_child_is_main_pid(const supervisor_child *c, pid_t pid);
 /* The pidfd of the running process, or -EBADF. */
 int supervisor_child_pidfd(const supervisor_child *c);
 unsigned supervisor_child_restarts(const supervisor_child *c);
+/* Carry a restart count over from an earlier supervisor. */
+void supervisor_child_set_restarts(supervisor_child *c, unsigned restarts);
+/* The running process's start time (proc_start_time(), cached per pid):
+ * -ESRCH when no process runs. */
+int supervisor_child_start_time(supervisor_child *c, uint64_t *ret);
 const child_exit *supervisor_child_last_exit(const supervisor_child *c);
 /* Whether a stop was asked for (its end is a stop, not an exit). */
 bool supervisor_child_stop_requested(const supervisor_child *c);

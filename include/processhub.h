@@ -129,6 +129,23 @@ typedef struct ph_hub_config {
         unsigned dsup_max_restarts;            /* default 100 ... */
         unsigned dsup_max_seconds;             /* ... restarts in 4 s */
         uint64_t dsup_shutdown_timeout_ms;     /* default 60000: the hub's stop waits this long at most */
+
+        /* NULL (the default): no persistence. Else an absolute directory
+         * (created when missing; /run/... is meant: tmpfs) where the hub
+         * keeps "<escaped hub id>.state", rewritten (coalesced: at most
+         * every 100 ms, at least every second while changes come) with every local child's spec, metadata, pid, the
+         * pid's start time and restart count, and a ".lock" file it holds
+         * (flock) for the hub's life. A start that finds a state file adopts the children
+         * an earlier process of this hub left running (killed, crashed):
+         * same pid, no restart, registered again with their metadata; a
+         * recorded child that died meanwhile (or whose pid now names another
+         * process) is started again, counting as a restart; leaves under the
+         * hub's cgroup without a record are killed and removed. Static
+         * children adopted are not started twice. A clean ph_hub_stop()
+         * removes the file. A corrupt state file fails the start (-EBADMSG,
+         * the text names the file) and touches nothing; another process
+         * holding the lock gives -EBUSY. */
+        const char *state_dir;
 } ph_hub_config;
 
 #define PH_DEFAULT_HUBS_DISCOVER_INTERVAL_MS 10000
@@ -145,7 +162,9 @@ void ph_hub_config_init(ph_hub_config *config);
 /* Start a hub: its event loop thread, its cgroup group, its static
  * children. -EINVAL for a bad config (ret_error_text says which field),
  * -EEXIST for a hub id already running in this process, -EBUSY when the
- * hub's cgroup still holds processes, -EOPNOTSUPP for limits the host
+ * hub's cgroup still holds processes (without state_dir: with it, they are
+ * adopted or removed) or another process holds the hub's state lock,
+ * -EBADMSG for a corrupt state file, -EOPNOTSUPP for limits the host
  * cannot apply, -ECHILD when a static child failed to start (the text
  * names it and why; the others were stopped again). */
 int ph_hub_start(const ph_hub_config *config, ph_hub **ret_hub, char **ret_error_text);
@@ -156,7 +175,8 @@ int ph_hub_start(const ph_hub_config *config, ph_hub **ret_hub, char **ret_error
  * ph_hub_free(). -EALREADY when already stopped. */
 int ph_hub_stop(ph_hub *hub);
 
-/* Stop the hub if it runs, and free the handle. */
+/* Stop the hub if it runs, and free the handle (a handle from
+ * ph_hub_connect(): disconnect only). */
 ph_hub *ph_hub_free(ph_hub *hub);
 
 const char *ph_hub_id(const ph_hub *hub);
@@ -370,6 +390,12 @@ typedef enum ph_hook_key {
         PH_HOOK_CHILD_PROCESS_PID_UPDATE,
         PH_HOOK_CHILD_DATA_ALTER,
         PH_HOOK_SCOREBOARD_UPDATED,
+        /* Ours, not the reference's: a process in a child's tree other
+         * than its main process died (a worker, a grandchild), as the
+         * kernel's exit tracer saw it. child_id, node, instances (the dead
+         * pid), reason ("worker (pid 123): killed by signal SIGSEGV (core
+         * dumped)"). Only where the tracer runs (ph_hub_get_status()). */
+        PH_HOOK_DESCENDANT_EXIT,
         _PH_HOOK_KEY_MAX,
         _PH_HOOK_KEY_INVALID = -22,
 } ph_hook_key;
@@ -400,7 +426,7 @@ typedef struct ph_hook_event {
         const ph_hook_child *children; /* batch hooks */
         size_t n_children;
         int priority;       /* priority_state_updated: 0 or 10 */
-        const char *reason; /* coordinator_shutdown */
+        const char *reason; /* coordinator_shutdown, descendant_exit */
         /* child_data_alter: the spec about to start; a handler may change
          * fields (pointing at memory that outlives the call). */
         ph_child_spec *spec;
@@ -425,6 +451,79 @@ int ph_register_hook_handlers(ph_hub *hub, ph_hook_key key, const ph_hook_handle
 /* Remove handlers by id; -ENOENT when one is unknown (the others are
  * removed). */
 int ph_cancel_hook_handlers(ph_hub *hub, ph_hook_key key, const char *const *ids, size_t n);
+
+/* ---- A hub served by a running processhubd ---------------------------- */
+
+/* Where processhubd listens unless $PROCESSHUB_SOCKET says otherwise. */
+#define PH_DEFAULT_SOCKET_PATH "/run/processhub/processhubd.sock"
+
+/* Open a handle on a hub that a running processhubd serves, over its
+ * control socket (docs/control-protocol.md): connect, say hello, check
+ * that the hub exists. socket_path NULL: $PROCESSHUB_SOCKET, else
+ * PH_DEFAULT_SOCKET_PATH; hub_id NULL: the daemon's only hub.
+ *
+ * The handle takes the same functions as one from ph_hub_start(), with
+ * the daemon answering: queries ask it (one connection per handle, shared
+ * by threads: they are no longer free of the network), an awaitable start
+ * or stop holds a connection of its own until awaited or freed. The
+ * differences:
+ * - ph_hub_stop(): -EOPNOTSUPP; the daemon owns its hub. ph_hub_free()
+ *   only disconnects, it never stops anything.
+ * - ph_is_alive(), ph_is_locked(), ph_is_partitioned() ask the daemon
+ *   (its hub's state), false when it cannot be asked.
+ * - Hook handlers run on a thread of the handle that reads the daemon's
+ *   events (one watch connection per handle, opened by the first
+ *   registration), after the fact: a child_data_alter handler cannot
+ *   change or refuse a start there, and event->spec, ->metadata are NULL.
+ *   Cancelling leaves the key watched: its events still arrive and are
+ *   skipped. Once the daemon closed the watch connection (it stopped),
+ *   the handle's handlers get no more events and a registration for a
+ *   new key fails with -ECONNRESET: open a new handle.
+ * - A start checks specs and options on the caller's side (the embedded
+ *   hub's -EINVAL and texts), and with check_existing asks the daemon for
+ *   each id of calls of up to 32 children (-EEXIST, "already started: a,
+ *   b"). The daemon's own refusals of an awaitable start (-EEXIST for a
+ *   larger call or a race, -ESHUTDOWN) come from ph_future_await(),
+ *   without text; those of a start without await come at once.
+ * - Every call may also fail with -ECONNRESET (the daemon went away) or
+ *   -EBADMSG (a reply this library does not understand).
+ *
+ * Errors: -ENOENT or -ECONNREFUSED when nothing listens at the socket
+ * (ret_error_text: "cannot reach processhubd at PATH: ...; is it
+ * running?"), -EACCES when the daemon refuses this user, -EPROTONOSUPPORT
+ * when it does not speak this protocol version, -ENOENT when it runs no
+ * hub named hub_id, -EINVAL when hub_id is NULL and it runs several (the
+ * text lists them). */
+int ph_hub_connect(const char *socket_path, const char *hub_id, ph_hub **ret_hub, char **ret_error_text);
+/* Whether hub came from ph_hub_connect(). */
+bool ph_hub_is_remote(const ph_hub *hub);
+
+/* A hub's state at one moment, for status displays. */
+typedef struct ph_hub_status {
+        const char *hub_id;
+        const char *node; /* the local node (the daemon's, for a remote hub) */
+        bool alive;
+        bool locked;
+        bool partitioned;
+        const char *const *nodes; /* NULL-terminated: the cluster's nodes, local one included */
+        size_t n_children;        /* registered children */
+        /* The kernel hint sources (the hub's, or the daemon's for a remote
+         * hub): "active", "idle: <why>" or "inactive: <why>"; NULL when the
+         * daemon did not say. */
+        const char *kernel_bpf;
+        const char *kernel_netlink;
+} ph_hub_status;
+int ph_hub_get_status(ph_hub *hub, ph_hub_status **ret_status);
+ph_hub_status *ph_hub_status_free(ph_hub_status *status);
+
+/* Hook commands of a daemon: argv (NULL-terminated, argv[0] the program)
+ * runs for each event of key with the event as one line of JSON on its
+ * stdin; id is unique per key (-EEXIST), priority orders it as a handler's
+ * does. Remote handles only: -EOPNOTSUPP for an embedded hub (register a
+ * ph_hook_fn there). */
+int ph_hook_command_add(ph_hub *hub, ph_hook_key key, const char *id, const char *const *argv, int priority);
+/* Remove hook commands by id: returns how many were removed. */
+int ph_hook_command_remove(ph_hub *hub, ph_hook_key key, const char *const *ids, size_t n);
 
 /* ---- Small helpers ---------------------------------------------------- */
 

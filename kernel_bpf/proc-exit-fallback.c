@@ -34,6 +34,11 @@ proc_exit_monitor *proc_exit_monitor_free(proc_exit_monitor *m) {
         return NULL;
 }
 
+int proc_exit_monitor_consume(proc_exit_monitor *m) {
+        assert_return(m, -EINVAL);
+        return -EOPNOTSUPP;
+}
+
 int proc_exit_monitor_dropped(const proc_exit_monitor *m, uint64_t *ret) {
         assert_return(m, -EINVAL);
         assert_return(ret, -EINVAL);

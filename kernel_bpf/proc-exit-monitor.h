@@ -53,6 +53,14 @@ int proc_exit_monitor_new(
  * Accepts NULL, returns NULL. Not from the monitor's own handler. */
 proc_exit_monitor *proc_exit_monitor_free(proc_exit_monitor *m);
 
+/* Deliver, now, the events the kernel has written so far (the handler is
+ * called for each before this returns): for a caller that just saw a
+ * process end through its pidfd and wants the kernel's record of that exit,
+ * which is written before the pidfd wakes, but whose ring buffer wake-up
+ * may come later in the same loop iteration. Returns how many were
+ * delivered. -EINVAL for a NULL monitor. Not from the handler. */
+int proc_exit_monitor_consume(proc_exit_monitor *m);
+
 /* The number of exits the kernel could not report because the ring buffer
  * was full (the loop fell behind). -EINVAL for a NULL monitor or ret. */
 int proc_exit_monitor_dropped(const proc_exit_monitor *m, uint64_t *ret);

@@ -62,6 +62,16 @@ static int on_ring_ready(loop_source *s, int fd, uint32_t revents, void *userdat
         return 0;
 }
 
+int proc_exit_monitor_consume(proc_exit_monitor *m) {
+        int r;
+
+        assert_return(m, -EINVAL);
+        r = ring_buffer__consume(m->ring);
+        if (r < 0)
+                return log_debug_errno(r, "proc-exit: consuming the ring buffer: %d", r);
+        return r;
+}
+
 proc_exit_monitor *proc_exit_monitor_free(proc_exit_monitor *m) {
         if (!m)
                 return NULL;

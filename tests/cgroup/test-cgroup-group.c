@@ -360,6 +360,17 @@ static void test_reuse(void **state) {
         assert_int_equal(cgroup_group_new(test_subtree, NULL, name, &p, &g), -EBUSY);
         assert_null(g);
 
+        /* adoption takes it with its process, in v2 and in v1 */
+        assert_int_equal(cgroup_group_adopt(test_subtree, NULL, name, &p, &g), 0);
+        assert_int_equal(cgroup_group_contains_pid(g, c.pid), 1);
+        assert_int_equal(cgroup_group_is_populated(g), 1);
+        if (g->backend[CGROUP_CONTROLLER_MEMORY] == CGROUP_BACKEND_V1) {
+                _cleanup_free_ char *v1 = test_proc_cgroup(c.pid, "memory");
+                assert_non_null(v1);
+                assert_non_null(strstr(g->v1_dir[CGROUP_CONTROLLER_MEMORY], v1));
+        }
+        g = cgroup_group_free(g);
+
         test_kill_child(&c);
         assert_int_equal(cgroup_group_new(test_subtree, NULL, name, NULL, &g), 0);
         assert_int_equal(cg_wait_v2_unpopulated(g->v2_dir, 5 * USEC_PER_SEC), 0);

@@ -285,7 +285,7 @@ static void test_key_strings(void **state) {
                 "pre_nodes_redistribution",  "post_nodes_redistribution", "pre_children_start",
                 "post_children_start",       "pre_children_redistribution", "coordinator_shutdown",
                 "process_startups",          "child_process_pid_update", "child_data_alter",
-                "scoreboard_updated",
+                "scoreboard_updated",        "descendant_exit",
         };
 
         assert_int_equal(ELEMENTSOF(names), _PH_HOOK_KEY_MAX);

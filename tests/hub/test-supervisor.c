@@ -37,6 +37,13 @@ static void test_start_and_stop(void **state) {
         const char *cg = supervisor_child_cgroup_path(c);
         assert_non_null(strstr(cg, ".hub/web.child"));
         assert_true(path_exists(cg));
+        /* Found by its leaf's cgroup id: the directory's inode. */
+        struct stat st;
+        assert_int_equal(stat(cg, &st), 0);
+        assert_ptr_equal(supervisor_find_child_by_cgroup_id(f->sup, st.st_ino), c);
+        assert_null(supervisor_find_child_by_cgroup_id(f->sup, st.st_ino + 1));
+        assert_null(supervisor_find_child_by_cgroup_id(f->sup, 0));
+        assert_null(supervisor_find_child_by_cgroup_id(NULL, st.st_ino));
         snprintf(path, sizeof(path), "/proc/%d/cgroup", (int) pid);
         FILE *fp = fopen(path, "re");
         assert_non_null(fp);
@@ -56,6 +63,7 @@ static void test_start_and_stop(void **state) {
         assert_false(pid_alive(pid));
         assert_false(path_exists(cg));
         assert_int_equal(supervisor_stop_child(f->sup, "web", NULL, NULL), -ENOENT);
+        assert_null(supervisor_find_child_by_cgroup_id(f->sup, st.st_ino));
 }
 
 static void test_duplicate_id(void **state) {
@@ -87,6 +95,13 @@ static void test_killed_child_restarts_with_new_pid(void **state) {
         assert_int_not_equal(new, old);
         assert_true(pid_alive(new));
         assert_int_equal(supervisor_child_restarts(c), 1);
+        /* Both the new main process and the one before it are the main
+         * process, for exits reported late; no other pid is. */
+        assert_true(supervisor_child_is_main_pid(c, new));
+        assert_true(supervisor_child_is_main_pid(c, old));
+        assert_false(supervisor_child_is_main_pid(c, getpid()));
+        assert_false(supervisor_child_is_main_pid(c, 0));
+        assert_false(supervisor_child_is_main_pid(NULL, new));
 
         const event_record *e = fixture_last_event(f, "crashy", SUPERVISOR_EVENT_EXITED);
         assert_non_null(e);

@@ -15,6 +15,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/wait.h>
 
 #include "hub/supervisor-fixture.h"
@@ -175,6 +176,31 @@ static void test_exit_code(void **state) {
         assert_int_equal(e->signal, 0);
         assert_int_equal(e->core_dumped, 0);
         assert_int_equal(e->cgroup_id, leaf);
+}
+
+/* The pidfd woke, the loop has not run: consume() hands over the record
+ * the kernel wrote before the pidfd woke. */
+static void test_consume_before_loop(void **state) {
+        pe_fixture *p = *state;
+        child_spec spec;
+        uint64_t leaf;
+
+        spec_for(&spec, "quick", LATER("exit", "7"));
+        spec.restart = CHILD_RESTART_TEMPORARY;
+        pid_t pid = start_child(p, &spec, &leaf);
+        supervisor_child *c = supervisor_find_child(p->f->sup, "quick");
+        assert_non_null(c);
+        struct pollfd pfd = { .fd = supervisor_child_pidfd(c), .events = POLLIN };
+        assert_int_equal(poll(&pfd, 1, 5000), 1);
+        assert_null(find_event(p, pid));
+
+        assert_true(proc_exit_monitor_consume(p->monitor) >= 1);
+        const proc_exit_event *e = find_event(p, pid);
+        assert_non_null(e);
+        assert_int_equal(e->exit_code, 7);
+        assert_int_equal(e->cgroup_id, leaf);
+        assert_int_equal(proc_exit_monitor_consume(p->monitor), 0);
+        assert_int_equal(proc_exit_monitor_consume(NULL), -EINVAL);
 }
 
 static void test_core_dump(void **state) {
@@ -348,6 +374,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_segfault, pe_setup, pe_teardown),
                 cmocka_unit_test_setup_teardown(test_exit_code, pe_setup, pe_teardown),
+                cmocka_unit_test_setup_teardown(test_consume_before_loop, pe_setup, pe_teardown),
                 cmocka_unit_test_setup_teardown(test_core_dump, pe_setup, pe_teardown),
                 cmocka_unit_test_setup_teardown(test_oom_kill, pe_setup, pe_teardown),
                 cmocka_unit_test_setup_teardown(test_grandchild, pe_setup, pe_teardown),

@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: MIT */
+
+/* The state file's JSON both ways, strict on the way in: a file that does
+ * not say exactly what it should is refused as a whole (-EBADMSG), never
+ * half applied. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "macros.h"
+#include "state-file.h"
+
+#define STATE_FORMAT "processhub-state"
+#define STATE_VERSION 1
+
+void state_records_free(state_record *records, size_t n) {
+        if (!records)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                child_spec_free(records[i].spec);
+                free(records[i].tag);
+                for (size_t k = 0; k < records[i].n_metadata; k++) {
+                        free(records[i].metadata[k].key);
+                        free(records[i].metadata[k].value);
+                }
+                free(records[i].metadata);
+        }
+        free(records);
+}
+
+/* ---- Encoding ---- */
+
+static void json_object_putp(json_object **o) {
+        if (*o)
+                json_object_put(*o);
+}
+#define _cleanup_json_ _cleanup_(json_object_putp)
+
+/* json_object_object_add() takes the value even on failure. */
+static int add(json_object *o, const char *key, json_object *v) {
+        if (!v)
+                return -ENOMEM;
+        return json_object_object_add(o, key, v) < 0 ? -ENOMEM : 0;
+}
+
+static json_object *string_or_null(const char *s) {
+        return s ? json_object_new_string(s) : json_object_new_null();
+}
+
+/* json-c has no non-NULL null object: "null" is NULL. */
+static int add_string_or_null(json_object *o, const char *key, const char *s) {
+        if (!s)
+                return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
+        return add(o, key, string_or_null(s));
+}
+
+static json_object *strv_to_json(char *const *l) {
+        json_object *a = json_object_new_array();
+
+        if (!a)
+                return NULL;
+        for (size_t i = 0; l && l[i]; i++) {
+                json_object *s = json_object_new_string(l[i]);
+                if (!s || json_object_array_add(a, s) < 0) {
+                        json_object_put(s);
+                        json_object_put(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+static json_object *output_to_json(const child_output *o) {
+        _cleanup_json_ json_object *j = json_object_new_object();
+
+        if (!j || add(j, "kind", json_object_new_string(child_output_kind_to_string(o->kind))) < 0 ||
+            add_string_or_null(j, "path", o->path) < 0)
+                return NULL;
+        return TAKE_PTR(j);
+}
+
+static json_object *spec_to_json(const child_spec *s) {
+        _cleanup_json_ json_object *j = json_object_new_object();
+        json_object *limits;
+
+        if (!j)
+                return NULL;
+        if (add(j, "id", json_object_new_string(s->id)) < 0 || add(j, "argv", strv_to_json(s->argv)) < 0)
+                return NULL;
+        if (s->env ? add(j, "env", strv_to_json(s->env)) < 0 : add_string_or_null(j, "env", NULL) < 0)
+                return NULL;
+        if (add_string_or_null(j, "cwd", s->cwd) < 0 || add_string_or_null(j, "user", s->user) < 0 ||
+            add_string_or_null(j, "group", s->group) < 0 ||
+            add(j, "restart", json_object_new_string(child_restart_to_string(s->restart))) < 0 ||
+            add(j, "ready", json_object_new_string(child_ready_to_string(s->ready))) < 0 ||
+            add(j, "ready_timeout_usec", json_object_new_uint64(s->ready_timeout_usec)) < 0 ||
+            add(j, "shutdown_timeout_usec", json_object_new_uint64(s->shutdown_timeout_usec)) < 0 ||
+            add(j, "restart_burst", json_object_new_uint64(s->restart_burst)) < 0 ||
+            add(j, "restart_interval_usec", json_object_new_uint64(s->restart_interval_usec)) < 0 ||
+            add(j, "restart_delay_usec", json_object_new_uint64(s->restart_delay_usec)) < 0 ||
+            add(j, "restart_delay_max_usec", json_object_new_uint64(s->restart_delay_max_usec)) < 0)
+                return NULL;
+        limits = json_object_new_object();
+        if (add(j, "limits", limits) < 0 ||
+            add(limits, "memory_max", json_object_new_uint64(s->limits.memory_max)) < 0 ||
+            add(limits, "pids_max", json_object_new_uint64(s->limits.pids_max)) < 0 ||
+            add(limits, "cpu_weight", json_object_new_uint64(s->limits.cpu_weight)) < 0 ||
+            add(limits, "io_weight", json_object_new_uint64(s->limits.io_weight)) < 0)
+                return NULL;
+        if (add(j, "stdout", output_to_json(&s->output_stdout)) < 0 ||
+            add(j, "stderr", output_to_json(&s->output_stderr)) < 0)
+                return NULL;
+        return TAKE_PTR(j);
+}
+
+static json_object *record_to_json(const state_record *r) {
+        _cleanup_json_ json_object *j = json_object_new_object();
+        json_object *md;
+
+        if (!j || add(j, "spec", spec_to_json(r->spec)) < 0 || add_string_or_null(j, "tag", r->tag) < 0)
+                return NULL;
+        md = json_object_new_array();
+        if (add(j, "metadata", md) < 0)
+                return NULL;
+        for (size_t i = 0; i < r->n_metadata; i++) {
+                json_object *pair = json_object_new_array();
+                if (!pair || json_object_array_add(md, pair) < 0) {
+                        json_object_put(pair);
+                        return NULL;
+                }
+                json_object *k = json_object_new_string(r->metadata[i].key);
+                if (!k || json_object_array_add(pair, k) < 0) {
+                        json_object_put(k);
+                        return NULL;
+                }
+                json_object *v = json_object_new_string(r->metadata[i].value ?: "");
+                if (!v || json_object_array_add(pair, v) < 0) {
+                        json_object_put(v);
+                        return NULL;
+                }
+        }
+        if (add(j, "pid", json_object_new_int64(r->pid)) < 0 ||
+            add(j, "start_time", json_object_new_uint64(r->start_time)) < 0 ||
+            add(j, "restarts", json_object_new_uint64(r->restarts)) < 0)
+                return NULL;
+        return TAKE_PTR(j);
+}
+
+int state_file_encode(const char *hub_id, const state_record *records, size_t n, char **ret_text) {
+        _cleanup_json_ json_object *root = json_object_new_object();
+        json_object *children;
+        const char *s;
+
+        assert_return(hub_id, -EINVAL);
+        assert_return(records || n == 0, -EINVAL);
+        assert_return(ret_text, -EINVAL);
+
+        if (!root || add(root, "format", json_object_new_string(STATE_FORMAT)) < 0 ||
+            add(root, "version", json_object_new_int(STATE_VERSION)) < 0 ||
+            add(root, "hub_id", json_object_new_string(hub_id)) < 0)
+                return -ENOMEM;
+        children = json_object_new_array_ext((int) n);
+        if (add(root, "children", children) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                json_object *c = record_to_json(&records[i]);
+                if (!c || json_object_array_add(children, c) < 0) {
+                        json_object_put(c);
+                        return -ENOMEM;
+                }
+        }
+        /* Plain (one line): a state file is for machines first, and jq
+         * pretty-prints it for people. */
+        s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!s)
+                return -ENOMEM;
+        char *t = strdup(s);
+        if (!t)
+                return -ENOMEM;
+        *ret_text = t;
+        return 0;
+}
+
+/* ---- Decoding ---- */
+
+typedef struct decoder {
+        char *error; /* the first error, with where */
+} decoder;
+
+__attribute__((format(printf, 2, 3))) static int bad(decoder *d, const char *fmt, ...) {
+        va_list ap;
+
+        if (!d->error) {
+                va_start(ap, fmt);
+                if (vasprintf(&d->error, fmt, ap) < 0)
+                        d->error = NULL;
+                va_end(ap);
+        }
+        return -EBADMSG;
+}
+
+static json_object *field(json_object *o, const char *key) {
+        json_object *v = NULL;
+
+        return json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+static int get_u64(decoder *d, json_object *o, const char *where, const char *key, uint64_t *ret) {
+        json_object *v = field(o, key);
+
+        if (!v || !json_object_is_type(v, json_type_int))
+                return bad(d, "%s.%s: missing or not an integer", where, key);
+        /* json-c keeps negative numbers as int64: refuse them here. */
+        if (json_object_get_int64(v) < 0 && json_object_get_uint64(v) == 0)
+                return bad(d, "%s.%s: negative", where, key);
+        *ret = json_object_get_uint64(v);
+        return 0;
+}
+
+/* A string, or NULL for JSON null (when null_ok). */
+static int get_string(decoder *d, json_object *o, const char *where, const char *key, bool null_ok, char **ret) {
+        json_object *v = NULL;
+
+        if (!json_object_object_get_ex(o, key, &v))
+                return bad(d, "%s.%s: missing", where, key);
+        if (!v) {
+                if (!null_ok)
+                        return bad(d, "%s.%s: null", where, key);
+                *ret = NULL;
+                return 0;
+        }
+        if (!json_object_is_type(v, json_type_string))
+                return bad(d, "%s.%s: not a string", where, key);
+        *ret = strdup(json_object_get_string(v));
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int get_strv(decoder *d, json_object *o, const char *where, const char *key, bool null_ok, char ***ret) {
+        json_object *v = NULL;
+        size_t n;
+
+        if (!json_object_object_get_ex(o, key, &v))
+                return bad(d, "%s.%s: missing", where, key);
+        if (!v) {
+                if (!null_ok)
+                        return bad(d, "%s.%s: null", where, key);
+                *ret = NULL;
+                return 0;
+        }
+        if (!json_object_is_type(v, json_type_array))
+                return bad(d, "%s.%s: not an array", where, key);
+        n = json_object_array_length(v);
+        _cleanup_strv_free_ char **l = calloc(n + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                json_object *s = json_object_array_get_idx(v, i);
+                if (!s || !json_object_is_type(s, json_type_string))
+                        return bad(d, "%s.%s[%zu]: not a string", where, key, i);
+                l[i] = strdup(json_object_get_string(s));
+                if (!l[i])
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int get_output(decoder *d, json_object *o, const char *where, const char *key, child_output *ret) {
+        json_object *v = field(o, key);
+        _cleanup_free_ char *kind = NULL;
+        int r;
+
+        if (!v || !json_object_is_type(v, json_type_object))
+                return bad(d, "%s.%s: missing or not an object", where, key);
+        r = get_string(d, v, where, "kind", false, &kind);
+        if (r < 0)
+                return r;
+        ret->kind = child_output_kind_from_string(kind);
+        if (ret->kind < 0)
+                return bad(d, "%s.%s.kind: unknown \"%s\"", where, key, kind);
+        return get_string(d, v, where, "path", true, &ret->path);
+}
+
+static int decode_spec(decoder *d, json_object *o, const char *where, child_spec **ret) {
+        _cleanup_child_spec_ child_spec *s = NULL;
+        _cleanup_free_ char *restart = NULL, *ready = NULL;
+        json_object *limits;
+        uint64_t burst;
+        const char *field_name = NULL, *reason = NULL;
+        int r;
+
+        if (!o || !json_object_is_type(o, json_type_object))
+                return bad(d, "%s: missing or not an object", where);
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        child_spec_init(s);
+
+        if ((r = get_string(d, o, where, "id", false, &s->id)) < 0 ||
+            (r = get_strv(d, o, where, "argv", false, &s->argv)) < 0 ||
+            (r = get_strv(d, o, where, "env", true, &s->env)) < 0 ||
+            (r = get_string(d, o, where, "cwd", true, &s->cwd)) < 0 ||
+            (r = get_string(d, o, where, "user", true, &s->user)) < 0 ||
+            (r = get_string(d, o, where, "group", true, &s->group)) < 0 ||
+            (r = get_string(d, o, where, "restart", false, &restart)) < 0 ||
+            (r = get_string(d, o, where, "ready", false, &ready)) < 0 ||
+            (r = get_u64(d, o, where, "ready_timeout_usec", &s->ready_timeout_usec)) < 0 ||
+            (r = get_u64(d, o, where, "shutdown_timeout_usec", &s->shutdown_timeout_usec)) < 0 ||
+            (r = get_u64(d, o, where, "restart_burst", &burst)) < 0 ||
+            (r = get_u64(d, o, where, "restart_interval_usec", &s->restart_interval_usec)) < 0 ||
+            (r = get_u64(d, o, where, "restart_delay_usec", &s->restart_delay_usec)) < 0 ||
+            (r = get_u64(d, o, where, "restart_delay_max_usec", &s->restart_delay_max_usec)) < 0)
+                return r;
+        if (burst > UINT_MAX)
+                return bad(d, "%s.restart_burst: too large", where);
+        s->restart_burst = (unsigned) burst;
+        s->restart = child_restart_from_string(restart);
+        if (s->restart < 0)
+                return bad(d, "%s.restart: unknown \"%s\"", where, restart);
+        s->ready = child_ready_from_string(ready);
+        if (s->ready < 0)
+                return bad(d, "%s.ready: unknown \"%s\"", where, ready);
+
+        limits = field(o, "limits");
+        if (!limits || !json_object_is_type(limits, json_type_object))
+                return bad(d, "%s.limits: missing or not an object", where);
+        if ((r = get_u64(d, limits, where, "memory_max", &s->limits.memory_max)) < 0 ||
+            (r = get_u64(d, limits, where, "pids_max", &s->limits.pids_max)) < 0 ||
+            (r = get_u64(d, limits, where, "cpu_weight", &s->limits.cpu_weight)) < 0 ||
+            (r = get_u64(d, limits, where, "io_weight", &s->limits.io_weight)) < 0)
+                return r;
+        if ((r = get_output(d, o, where, "stdout", &s->output_stdout)) < 0 ||
+            (r = get_output(d, o, where, "stderr", &s->output_stderr)) < 0)
+                return r;
+
+        if (child_spec_validate(s, &field_name, &reason) < 0)
+                return bad(d, "%s.%s: %s", where, field_name ?: "?", reason ?: "invalid");
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+static int decode_record(decoder *d, json_object *o, size_t i, state_record *rec) {
+        char where[64], spec_where[80];
+        json_object *md;
+        uint64_t pid, restarts;
+        int r;
+
+        (void) snprintf(where, sizeof where, "children[%zu]", i);
+        (void) snprintf(spec_where, sizeof spec_where, "%s.spec", where);
+        if (!o || !json_object_is_type(o, json_type_object))
+                return bad(d, "%s: not an object", where);
+        r = decode_spec(d, field(o, "spec"), spec_where, &rec->spec);
+        if (r < 0)
+                return r;
+        r = get_string(d, o, where, "tag", true, &rec->tag);
+        if (r < 0)
+                return r;
+        md = field(o, "metadata");
+        if (!md || !json_object_is_type(md, json_type_array))
+                return bad(d, "%s.metadata: missing or not an array", where);
+        size_t n = json_object_array_length(md);
+        if (n > 0) {
+                rec->metadata = calloc(n, sizeof(registry_kv));
+                if (!rec->metadata)
+                        return -ENOMEM;
+        }
+        for (size_t k = 0; k < n; k++) {
+                json_object *pair = json_object_array_get_idx(md, k), *key, *value;
+                if (!pair || !json_object_is_type(pair, json_type_array) || json_object_array_length(pair) != 2 ||
+                    !(key = json_object_array_get_idx(pair, 0)) || !json_object_is_type(key, json_type_string) ||
+                    !(value = json_object_array_get_idx(pair, 1)) || !json_object_is_type(value, json_type_string))
+                        return bad(d, "%s.metadata[%zu]: not a [key, value] pair of strings", where, k);
+                rec->metadata[k].key = strdup(json_object_get_string(key));
+                rec->metadata[k].value = strdup(json_object_get_string(value));
+                rec->n_metadata++;
+                if (!rec->metadata[k].key || !rec->metadata[k].value)
+                        return -ENOMEM;
+        }
+        if ((r = get_u64(d, o, where, "pid", &pid)) < 0 || (r = get_u64(d, o, where, "start_time", &rec->start_time)) < 0 ||
+            (r = get_u64(d, o, where, "restarts", &restarts)) < 0)
+                return r;
+        if (pid > INT32_MAX)
+                return bad(d, "%s.pid: out of range", where);
+        if (restarts > UINT_MAX)
+                return bad(d, "%s.restarts: out of range", where);
+        rec->pid = (pid_t) pid;
+        rec->restarts = (unsigned) restarts;
+        return 0;
+}
+
+int state_file_decode(const char *text, const char *hub_id, state_record **ret_records, size_t *ret_n,
+                      char **ret_error_text) {
+        _cleanup_json_ json_object *root = NULL;
+        json_tokener *tok;
+        enum json_tokener_error jerr;
+        decoder d = {};
+        json_object *v, *children;
+        state_record *records = NULL;
+        size_t n = 0;
+        int r;
+
+        assert_return(text, -EINVAL);
+        assert_return(ret_records, -EINVAL);
+        assert_return(ret_n, -EINVAL);
+
+        tok = json_tokener_new();
+        if (!tok)
+                return -ENOMEM;
+        size_t len = strlen(text);
+        root = json_tokener_parse_ex(tok, text, (int) (len > INT32_MAX ? INT32_MAX : len));
+        jerr = json_tokener_get_error(tok);
+        /* A document cut short is "continue" to json-c: truncated for us. */
+        if (jerr == json_tokener_continue) {
+                r = bad(&d, "truncated JSON");
+                goto finish_tok;
+        }
+        if (jerr != json_tokener_success || !root) {
+                r = bad(&d, "not JSON: %s", json_tokener_error_desc(jerr));
+                goto finish_tok;
+        }
+        size_t end = json_tokener_get_parse_end(tok);
+        if (end < len && text[end + strspn(text + end, " \t\r\n")] != '\0') {
+                r = bad(&d, "trailing data after the JSON document");
+                goto finish_tok;
+        }
+        r = 0;
+finish_tok:
+        json_tokener_free(tok);
+        if (r < 0)
+                goto fail;
+
+        if (!json_object_is_type(root, json_type_object)) {
+                r = bad(&d, "not a JSON object");
+                goto fail;
+        }
+        v = field(root, "format");
+        if (!v || !json_object_is_type(v, json_type_string) || strcmp(json_object_get_string(v), STATE_FORMAT) != 0) {
+                r = bad(&d, "format: not \"" STATE_FORMAT "\"");
+                goto fail;
+        }
+        v = field(root, "version");
+        if (!v || !json_object_is_type(v, json_type_int) || json_object_get_int64(v) != STATE_VERSION) {
+                r = bad(&d, "version: not %d", STATE_VERSION);
+                goto fail;
+        }
+        v = field(root, "hub_id");
+        if (!v || !json_object_is_type(v, json_type_string)) {
+                r = bad(&d, "hub_id: missing or not a string");
+                goto fail;
+        }
+        if (hub_id && strcmp(json_object_get_string(v), hub_id) != 0) {
+                r = bad(&d, "hub_id: the file is hub \"%s\"'s", json_object_get_string(v));
+                goto fail;
+        }
+        children = field(root, "children");
+        if (!children || !json_object_is_type(children, json_type_array)) {
+                r = bad(&d, "children: missing or not an array");
+                goto fail;
+        }
+        size_t total = json_object_array_length(children);
+        if (total > 0) {
+                records = calloc(total, sizeof(state_record));
+                if (!records) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        }
+        for (size_t i = 0; i < total; i++) {
+                /* Counted first: a half-decoded record is freed with the rest. */
+                n++;
+                r = decode_record(&d, json_object_array_get_idx(children, i), i, &records[i]);
+                if (r < 0)
+                        goto fail;
+        }
+
+        *ret_records = records;
+        *ret_n = n;
+        return 0;
+
+fail:
+        state_records_free(records, n);
+        if (ret_error_text) {
+                free(*ret_error_text);
+                *ret_error_text = d.error ? d.error : strdup(strerror(-r));
+                d.error = NULL;
+        }
+        free(d.error);
+        return r;
+}
+
+/* ---- Files ---- */
+
+int state_file_write(const char *path, const char *text) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        size_t len, done = 0;
+
+        assert_return(path, -EINVAL);
+        assert_return(text, -EINVAL);
+
+        if (asprintf(&tmp, "%s.tmp", path) < 0)
+                return -ENOMEM;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        len = strlen(text);
+        while (done < len) {
+                ssize_t k = write(fd, text + done, len - done);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        int r = -errno;
+                        (void) unlink(tmp);
+                        return r;
+                }
+                done += (size_t) k;
+        }
+        fd = safe_close(fd);
+        if (rename(tmp, path) < 0) {
+                int r = -errno;
+                (void) unlink(tmp);
+                return r;
+        }
+        return 0;
+}
+
+int state_file_read(const char *path, char **ret_text) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, allocated = 0;
+
+        assert_return(path, -EINVAL);
+        assert_return(ret_text, -EINVAL);
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        for (;;) {
+                if (allocated - size < 65536) {
+                        size_t want = allocated ? allocated * 2 : 65536;
+                        char *n = realloc(buf, want + 1);
+                        if (!n)
+                                return -ENOMEM;
+                        buf = n;
+                        allocated = want;
+                }
+                ssize_t k = read(fd, buf + size, allocated - size);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                size += (size_t) k;
+        }
+        buf[size] = '\0';
+        if (strlen(buf) != size)
+                return -EBADMSG; /* a NUL inside: not text */
+        *ret_text = TAKE_PTR(buf);
+        return 0;
+}

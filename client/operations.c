@@ -155,22 +155,9 @@ int client_start_children(client_remote *remote, const ph_child_spec *specs, siz
                 ph_start_opts_init(&defaults);
                 opts = &defaults;
         }
-        if (n_specs == 0 || !specs) {
-                hub_error_text(ret_error_text, "no children to start");
-                return -EINVAL;
-        }
-        if (opts->timeout_ms == 0) {
-                hub_error_text(ret_error_text, "timeout must be above 0");
-                return -EINVAL;
-        }
-        if (opts->awaitable && opts->await_timeout_ms == 0) {
-                hub_error_text(ret_error_text, "await_timeout must be above 0");
-                return -EINVAL;
-        }
-        if (opts->on_failure < 0 || opts->on_failure >= _PH_ON_FAILURE_MAX) {
-                hub_error_text(ret_error_text, "on_failure is not one of continue, rollback");
-                return -EINVAL;
-        }
+        r = hub_start_args_check(specs, n_specs, opts, ret_error_text);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < n_specs; i++) {
                 child_spec *checked = NULL;
 
@@ -249,10 +236,9 @@ int client_stop_children(client_remote *remote, const char *const *child_ids, si
                 ph_stop_opts_init(&defaults);
                 opts = &defaults;
         }
-        assert_return(opts->timeout_ms > 0, -EINVAL);
-        assert_return(!opts->awaitable || opts->await_timeout_ms > 0, -EINVAL);
-        for (size_t i = 0; i < n_ids; i++)
-                assert_return(child_ids[i] && child_id_validate(child_ids[i], NULL) >= 0, -EINVAL);
+        r = hub_stop_args_check(child_ids, n_ids, opts);
+        if (r < 0)
+                return r;
 
         args = json_object_new_object();
         ids = json_object_new_array_ext((int) n_ids);

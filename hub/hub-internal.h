@@ -120,6 +120,12 @@ void hub_unregister_local(ph_hub *hub, const char *id);
 /* operation-start.c / operation-stop.c: run on the loop thread. */
 typedef struct hub_operation hub_operation;
 void hub_operations_free_all(ph_hub *hub);
+/* The checks of a start's or stop's arguments that need no hub (opts
+ * already defaulted), shared by embedded and remote handles: -EINVAL with
+ * the text ("timeout must be above 0"). */
+int hub_start_args_check(const ph_child_spec *specs, size_t n_specs, const ph_start_opts *opts,
+                         char **ret_error_text);
+int hub_stop_args_check(const char *const *child_ids, size_t n_ids, const ph_stop_opts *opts);
 
 /* hub-queries.c, for client/: the public views of entries built from a
  * daemon's replies. The info takes a reference to e; the list takes the

@@ -376,20 +376,8 @@ static int start_copy_metadata(hub_operation *op, const ph_metadata *md, char **
         return 0;
 }
 
-_public_ int ph_start_children(ph_hub *hub, const ph_child_spec *specs, size_t n_specs, const ph_start_opts *opts,
-                               ph_future **ret_future, char **ret_error_text) {
-        ph_start_opts defaults;
-        hub_operation *op = NULL;
-        _cleanup_free_ char *node = NULL;
-        int r;
-
-        assert_return(hub, -EINVAL);
-        if (hub->remote) return client_start_children(hub->remote, specs, n_specs, opts, ret_future, ret_error_text);
-
-        if (!opts) {
-                ph_start_opts_init(&defaults);
-                opts = &defaults;
-        }
+int hub_start_args_check(const ph_child_spec *specs, size_t n_specs, const ph_start_opts *opts,
+                         char **ret_error_text) {
         if (n_specs == 0 || !specs) {
                 hub_error_text(ret_error_text, "no children to start");
                 return -EINVAL;
@@ -406,6 +394,26 @@ _public_ int ph_start_children(ph_hub *hub, const ph_child_spec *specs, size_t n
                 hub_error_text(ret_error_text, "on_failure is not one of continue, rollback");
                 return -EINVAL;
         }
+        return 0;
+}
+
+_public_ int ph_start_children(ph_hub *hub, const ph_child_spec *specs, size_t n_specs, const ph_start_opts *opts,
+                               ph_future **ret_future, char **ret_error_text) {
+        ph_start_opts defaults;
+        hub_operation *op = NULL;
+        _cleanup_free_ char *node = NULL;
+        int r;
+
+        assert_return(hub, -EINVAL);
+        if (!opts) {
+                ph_start_opts_init(&defaults);
+                opts = &defaults;
+        }
+        r = hub_start_args_check(specs, n_specs, opts, ret_error_text);
+        if (r < 0)
+                return r;
+        if (hub->remote)
+                return client_start_children(hub->remote, specs, n_specs, opts, ret_future, ret_error_text);
         if (!ph_is_alive(hub)) {
                 hub_error_text(ret_error_text, "hub %s is not running", hub->hub_id);
                 return -ESHUTDOWN;

@@ -131,6 +131,15 @@ void operation_stop_run(hub_operation *op) {
                 log_debug("hub %s: no timer for a stop: %s", hub->hub_id, strerror(-r));
 }
 
+int hub_stop_args_check(const char *const *child_ids, size_t n_ids, const ph_stop_opts *opts) {
+        assert_return(child_ids && n_ids > 0, -EINVAL);
+        assert_return(opts->timeout_ms > 0, -EINVAL);
+        assert_return(!opts->awaitable || opts->await_timeout_ms > 0, -EINVAL);
+        for (size_t i = 0; i < n_ids; i++)
+                assert_return(child_ids[i] && child_id_validate(child_ids[i], NULL) >= 0, -EINVAL);
+        return 0;
+}
+
 _public_ int ph_stop_children(ph_hub *hub, const char *const *child_ids, size_t n_ids, const ph_stop_opts *opts,
                               ph_future **ret_future) {
         ph_stop_opts defaults;
@@ -141,16 +150,15 @@ _public_ int ph_stop_children(ph_hub *hub, const char *const *child_ids, size_t 
         assert_return(hub, -EINVAL);
         assert_return(child_ids || n_ids == 0, -EINVAL);
         assert_return(n_ids > 0, -EINVAL);
-        if (hub->remote) return client_stop_children(hub->remote, child_ids, n_ids, opts, ret_future);
-
         if (!opts) {
                 ph_stop_opts_init(&defaults);
                 opts = &defaults;
         }
-        assert_return(opts->timeout_ms > 0, -EINVAL);
-        assert_return(!opts->awaitable || opts->await_timeout_ms > 0, -EINVAL);
-        for (size_t i = 0; i < n_ids; i++)
-                assert_return(child_ids[i] && child_id_validate(child_ids[i], NULL) >= 0, -EINVAL);
+        r = hub_stop_args_check(child_ids, n_ids, opts);
+        if (r < 0)
+                return r;
+        if (hub->remote)
+                return client_stop_children(hub->remote, child_ids, n_ids, opts, ret_future);
         if (!ph_is_alive(hub))
                 return -ESHUTDOWN;
 

@@ -62,7 +62,12 @@ static void hub_event_log(const hub_event *e) {
                 dlog_info(e->hub, NULL, "stopping (%s)", e->reason ?: "shutdown");
                 break;
         case PH_HOOK_DESCENDANT_EXIT:
-                dlog_info(e->hub, e->child_id, "process of its tree ended: %s", e->reason ?: "?");
+                /* Shells and workers end cleanly all the time: only the
+                 * deaths worth a look are logged above debug. */
+                if (e->reason && strstr(e->reason, ": exited with code 0"))
+                        dlog_debug(e->hub, e->child_id, "process of its tree ended: %s", e->reason);
+                else
+                        dlog_warning(e->hub, e->child_id, "process of its tree ended: %s", e->reason ?: "?");
                 break;
         default:
                 break;
@@ -200,11 +205,14 @@ int phd_resolve_hub(phd *d, const char *name, phd_hub **ret, char **ret_error_te
 unsigned phd_count_children(phd *d) {
         unsigned n = 0;
 
+        /* The registry's size: O(1), where a listing would copy every
+         * entry once a second (the status timer). One host: every
+         * registered child is local. */
         for (phd_hub *h = d->hubs; h; h = h->next) {
-                ph_child_list *l = NULL;
-                if (h->state == PHD_HUB_RUNNING && ph_process_list(h->hub, PH_SCOPE_LOCAL, &l) >= 0) {
-                        n += (unsigned) ph_child_list_n(l);
-                        ph_child_list_free(l);
+                ph_hub_status *st = NULL;
+                if (h->state == PHD_HUB_RUNNING && ph_hub_get_status(h->hub, &st) >= 0) {
+                        n += (unsigned) st->n_children;
+                        ph_hub_status_free(st);
                 }
         }
         return n;

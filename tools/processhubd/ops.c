@@ -214,16 +214,13 @@ static int op_status(request *q, phd_hub *h, op_reply *rep) {
         (void) ph_nodes(h->hub, true, &nodes);
         json_object_object_add(o, "nodes", json_strv_list(nodes));
         ph_strv_free(nodes);
-        /* Registered children, as ph_hub_status counts them. */
-        ph_child_list *list = NULL;
-        if (ph_process_list(h->hub, PH_SCOPE_GLOBAL, &list) >= 0) {
-                n = ph_child_list_n(list);
-                ph_child_list_free(list);
-        }
-        json_add_int(o, "children", (int64_t) n);
         json_object *k = json_object_new_object();
         ph_hub_status *st = NULL;
         bool known = ph_hub_get_status(h->hub, &st) >= 0;
+        /* Registered children: the registry's size, without a listing. */
+        if (known)
+                n = st->n_children;
+        json_add_int(o, "children", (int64_t) n);
         json_add_string(k, "bpf", known && st->kernel_bpf ? st->kernel_bpf : "unknown");
         json_add_string(k, "netlink", known && st->kernel_netlink ? st->kernel_netlink : "unknown");
         ph_hub_status_free(st);

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +33,11 @@ struct baseline {
         char *path;   /* the group's v2 directory */
         int dir_fd;
         char *argv[2]; /* { program, NULL } */
+        /* Readiness, when enabled: one datagram socket for all children,
+         * handed to them as NOTIFY_SOCKET in envp (environ plus that). */
+        int notify_fd;
+        char **envp;
+        char *notify_env;
 };
 
 const char *baseline_path(const baseline *b) {
@@ -171,6 +178,7 @@ int baseline_new(const char *parent_dir, const char *name, const char *program, 
                 (void) purge_group(fd);
                 fd = safe_close(fd);
         }
+        b->notify_fd = -EBADF;
         b->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (b->dir_fd < 0) {
                 int r = -errno;
@@ -194,10 +202,87 @@ baseline *baseline_free(baseline *b) {
         }
         if (b->path)
                 (void) rmdir(b->path);
+        b->notify_fd = safe_close(b->notify_fd);
+        free(b->envp);
+        free(b->notify_env);
         free(b->path);
         free(b->argv[0]);
         free(b);
         return NULL;
+}
+
+int baseline_enable_notify(baseline *b) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -EBADF;
+        size_t n = 0, l;
+        int rcvbuf = 4 << 20;
+
+        assert_return(b && b->notify_fd < 0, -EINVAL);
+
+        if (asprintf(&b->notify_env, "NOTIFY_SOCKET=@processhub-bench-%d-baseline", (int) getpid()) < 0) {
+                b->notify_env = NULL;
+                return -ENOMEM;
+        }
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+        l = strlen(b->notify_env + strlen("NOTIFY_SOCKET="));
+        memcpy(sa.sun_path, b->notify_env + strlen("NOTIFY_SOCKET="), l);
+        sa.sun_path[0] = '\0'; /* '@': the abstract namespace */
+        if (bind(fd, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + l)) < 0)
+                return -errno;
+
+        while (environ && environ[n])
+                n++;
+        b->envp = calloc(n + 2, sizeof(char *));
+        if (!b->envp)
+                return -ENOMEM;
+        for (size_t i = 0, k = 0; i < n; i++)
+                if (strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0)
+                        b->envp[k++] = environ[i];
+        for (size_t i = 0;; i++)
+                if (!b->envp[i]) {
+                        b->envp[i] = b->notify_env;
+                        break;
+                }
+        b->notify_fd = TAKE_FD(fd);
+        return 0;
+}
+
+bool baseline_notify_enabled(const baseline *b) {
+        return b && b->notify_fd >= 0;
+}
+
+int baseline_wait_ready(baseline *b, size_t n, unsigned timeout_msec) {
+        uint64_t deadline = bench_deadline(timeout_msec);
+        char buf[64];
+
+        assert_return(b, -EINVAL);
+        if (b->notify_fd < 0)
+                return 0;
+        while (n > 0) {
+                struct pollfd p = { .fd = b->notify_fd, .events = POLLIN };
+                ssize_t l = recv(b->notify_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+                int timeout;
+
+                if (l >= 0) {
+                        buf[l] = '\0';
+                        if (strstr(buf, "READY=1"))
+                                n--;
+                        continue;
+                }
+                if (errno != EAGAIN && errno != EINTR)
+                        return -errno;
+                if (bench_interrupted)
+                        return -EINTR;
+                timeout = remaining_msec(deadline);
+                if (timeout == 0)
+                        return -ETIMEDOUT;
+                if (poll(&p, 1, timeout) < 0 && errno != EINTR)
+                        return -errno;
+        }
+        return 0;
 }
 
 /* clone3 straight into the leaf; the new process only execs. */
@@ -224,7 +309,7 @@ static int baseline_clone(baseline *b, int leaf_fd, baseline_child *c) {
         if (pid == 0) {
                 int error;
 
-                execve(b->argv[0], b->argv, environ);
+                execve(b->argv[0], b->argv, b->envp ?: environ);
                 error = errno;
                 (void) !write(status_write, &error, sizeof(error));
                 _exit(127);
@@ -363,7 +448,10 @@ int baseline_respawn(baseline *b, baseline_child *c, unsigned timeout_msec) {
         r = baseline_clone(b, c->leaf_fd, c);
         if (r < 0)
                 return r;
-        return baseline_wait_exec(c, 1, timeout_msec);
+        r = baseline_wait_exec(c, 1, timeout_msec);
+        if (r < 0)
+                return r;
+        return baseline_wait_ready(b, 1, timeout_msec);
 }
 
 int baseline_stop(baseline *b, baseline_child *c, size_t n, unsigned timeout_msec) {

@@ -45,6 +45,15 @@ int baseline_new(const char *parent_dir, const char *name, const char *program, 
 baseline *baseline_free(baseline *b);
 const char *baseline_path(const baseline *b);
 
+/* Readiness the sd_notify way: from now on every child gets
+ * NOTIFY_SOCKET=@processhub-bench-<pid>-baseline, one datagram socket of
+ * the baseline's, and baseline_respawn() waits for its READY=1 too. */
+int baseline_enable_notify(baseline *b);
+bool baseline_notify_enabled(const baseline *b);
+/* Receive n READY=1 datagrams (from any children: each sends one). 0 at
+ * once when notify is not enabled. */
+int baseline_wait_ready(baseline *b, size_t n, unsigned timeout_msec);
+
 /* mkdir the leaf, clone3 the program into it; does not wait for the exec.
  * keep_leaf: keep the leaf's directory open in c for baseline_respawn(). */
 int baseline_spawn(baseline *b, const char *leaf, bool keep_leaf, baseline_child *c);
@@ -52,7 +61,7 @@ int baseline_spawn(baseline *b, const char *leaf, bool keep_leaf, baseline_child
  * end of file. -ECHILD when an execve() failed. */
 int baseline_wait_exec(baseline_child *c, size_t n, unsigned timeout_msec);
 /* After the process was killed: wait for its pidfd, reap it, clone3 the
- * program again into the same leaf and wait for the exec. */
+ * program again into the same leaf and wait for the exec (and READY=1). */
 int baseline_respawn(baseline *b, baseline_child *c, unsigned timeout_msec);
 /* Stop n children: cgroup.kill each leaf, reap each process, remove each
  * leaf. */

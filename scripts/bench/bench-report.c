@@ -79,7 +79,8 @@ void bench_report_machine(FILE *f, const bench_results *r) {
 }
 
 void bench_report_table(FILE *f, const bench_results *r) {
-        fprintf(f, "\nrestart latency: SIGKILL of a running child -> its replacement has exec'd (usec)\n");
+        fprintf(f, "\nrestart latency: SIGKILL of a running child -> its replacement %s (usec)\n",
+                r->notify ? "has exec'd and sent READY=1" : "has exec'd");
         fprintf(f, "%-12s %10s %10s %10s %10s %10s %10s\n", "side", "p50", "p90", "p99", "mean", "min", "max");
         for (bench_side s = 0; s < _SIDE_MAX; s++) {
                 const latency_summary *l = &r->restart[s];
@@ -89,13 +90,18 @@ void bench_report_table(FILE *f, const bench_results *r) {
         fprintf(f, "ratio processhub/baseline of the medians: %.2f\n",
                 ratio(r->restart[SIDE_PROCESSHUB].p50, r->restart[SIDE_BASELINE].p50));
         fprintf(f, "split where the supervisor sees the exit (pidfd readable; processhub: EXITED event), p50 / p90:\n");
-        fprintf(f, "%-12s %21s %21s\n", "side", "kill -> exit seen", "exit seen -> exec'd");
+        fprintf(f, "%-12s %21s %21s\n", "side", "kill -> exit seen", r->notify ? "exit seen -> ready" : "exit seen -> exec'd");
         for (bench_side s = 0; s < _SIDE_MAX; s++) {
                 char a[32], b[32];
 
                 snprintf(a, sizeof(a), "%.1f / %.1f", r->restart_exit[s].p50, r->restart_exit[s].p90);
                 snprintf(b, sizeof(b), "%.1f / %.1f", r->restart_relaunch[s].p50, r->restart_relaunch[s].p90);
                 fprintf(f, "%-12s %21s %21s\n", bench_side_to_string(s), a, b);
+        }
+
+        if (r->children == 0) {
+                fprintf(f, "\n(no start-rate runs: --children 0)\n\nrun took %.1f s\n", r->duration_sec);
+                return;
         }
 
         fprintf(f, "\nstart rate: %u children started until all have exec'd (children/s; runs in the order "

@@ -4,6 +4,7 @@
 /* The figures of one run, and the two ways they are written out: a table
  * for people, JSON for scripts. */
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "bench-stats.h"
@@ -35,6 +36,7 @@ typedef struct bench_results {
 
         /* The parameters. */
         unsigned restarts, warmup, children, batch;
+        bool notify; /* a restart ends at READY=1, not at the exec */
 
         /* Restart latency, per side; and its two parts, split at the
          * moment the supervisor saw the exit. */

@@ -46,6 +46,8 @@ volatile sig_atomic_t bench_interrupted = 0;
 typedef struct bench {
         unsigned restarts, warmup, children, batch;
         const char *json_path;
+        const char *csv_dir;
+        bool notify; /* readiness: READY=1 (sd_notify) instead of the exec */
 
         loop *loop;
         cgroup_hierarchy *hierarchy;
@@ -80,16 +82,19 @@ static int install_signal_handlers(void) {
 }
 
 static void help(void) {
-        printf("Usage: bench-supervisor [--restarts N] [--children N] [--batch N] [--warmup N] [--json FILE]\n"
+        printf("Usage: bench-supervisor [--restarts N] [--children N] [--batch N] [--warmup N] [--ready exec|notify]\n"
+               "                        [--json FILE] [--csv DIR]\n"
                "\n"
                "processhub's supervisor against a minimal hand-written baseline, interleaved in one run:\n"
                "restart latency, start rate and memory per child. Needs root and cgroup2.\n"
                "\n"
                "  --restarts N  restarts measured per side (default %u)\n"
                "  --warmup N    restarts per side before measuring, not counted (default %u)\n"
-               "  --children N  children started per start-rate run (default %u)\n"
+               "  --children N  children started per start-rate run (default %u; 0: no start-rate runs)\n"
                "  --batch N     starts between waits for their exec (default %u)\n"
-               "  --json FILE   also write the figures as JSON to FILE\n",
+               "  --ready R     a restart ends at the exec (default) or at the child's READY=1 (notify)\n"
+               "  --json FILE   also write the figures as JSON to FILE\n"
+               "  --csv DIR     also write DIR/restart-samples.csv and DIR/restart-summary.csv\n",
                DEFAULT_RESTARTS, DEFAULT_WARMUP, DEFAULT_CHILDREN, DEFAULT_BATCH);
 }
 
@@ -113,6 +118,8 @@ static int parse_argv(bench *b, int argc, char **argv) {
                 { "children", required_argument, NULL, 'c' },
                 { "batch", required_argument, NULL, 'b' },
                 { "json", required_argument, NULL, 'j' },
+                { "csv", required_argument, NULL, 'C' },
+                { "ready", required_argument, NULL, 'R' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -129,13 +136,24 @@ static int parse_argv(bench *b, int argc, char **argv) {
                         r = parse_unsigned(optarg, 0, 1000000, &b->warmup);
                         break;
                 case 'c':
-                        r = parse_unsigned(optarg, 1, 1000000, &b->children);
+                        r = parse_unsigned(optarg, 0, 1000000, &b->children);
                         break;
                 case 'b':
                         r = parse_unsigned(optarg, 1, 100000, &b->batch);
                         break;
                 case 'j':
                         b->json_path = optarg;
+                        break;
+                case 'C':
+                        b->csv_dir = optarg;
+                        break;
+                case 'R':
+                        if (strcmp(optarg, "notify") == 0)
+                                b->notify = true;
+                        else if (strcmp(optarg, "exec") == 0)
+                                b->notify = false;
+                        else
+                                r = -EINVAL;
                         break;
                 case 'h':
                         help();
@@ -240,10 +258,17 @@ static int bench_setup(bench *b) {
                         strerror(-r));
                 return r;
         }
+        if (b->notify) {
+                r = baseline_enable_notify(b->baseline);
+                if (r < 0) {
+                        fprintf(stderr, "bench-supervisor: baseline notify socket: %s\n", strerror(-r));
+                        return r;
+                }
+        }
 
         /* Allocated and touched now, so that neither side's memory figures
          * carry the baseline's bookkeeping. */
-        b->kids = malloc(sizeof(baseline_child) * b->children);
+        b->kids = malloc(sizeof(baseline_child) * (b->children ?: 1));
         for (bench_side s = 0; s < _SIDE_MAX; s++) {
                 b->samples[s] = calloc(b->restarts, sizeof(uint64_t));
                 b->samples_exit[s] = calloc(b->restarts, sizeof(uint64_t));
@@ -353,6 +378,38 @@ static int wait_children_idle(bench *b) {
         return process_wait_sleeping(b->restart_child.pid, BENCH_STEP_TIMEOUT_MSEC);
 }
 
+/* One row per restart (microseconds), and one per side with the summary:
+ * what scripts/bench/run turns into the Markdown summary and the plots. */
+static int write_restart_csv(bench *b) {
+        _cleanup_free_ char *samples = NULL, *summary = NULL;
+        FILE *f;
+
+        if (asprintf(&samples, "%s/restart-samples.csv", b->csv_dir) < 0 ||
+            asprintf(&summary, "%s/restart-summary.csv", b->csv_dir) < 0)
+                return -ENOMEM;
+        f = fopen(samples, "we");
+        if (!f)
+                return -errno;
+        fprintf(f, "side,sample,latency_us,kill_to_exit_seen_us,exit_seen_to_ready_us\n");
+        for (bench_side s = 0; s < _SIDE_MAX; s++)
+                for (unsigned i = 0; i < b->restarts; i++)
+                        fprintf(f, "%s,%u,%.1f,%.1f,%.1f\n", bench_side_to_string(s), i, b->samples[s][i] / 1e3,
+                                b->samples_exit[s][i] / 1e3, b->samples_relaunch[s][i] / 1e3);
+        if (fclose(f) != 0)
+                return -errno;
+        f = fopen(summary, "we");
+        if (!f)
+                return -errno;
+        fprintf(f, "side,end,n,p50_us,p90_us,p99_us,mean_us,min_us,max_us\n");
+        for (bench_side s = 0; s < _SIDE_MAX; s++) {
+                const latency_summary *l = &b->results.restart[s];
+
+                fprintf(f, "%s,%s,%zu,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f\n", bench_side_to_string(s),
+                        b->notify ? "ready" : "exec", l->n, l->p50, l->p90, l->p99, l->mean, l->min, l->max);
+        }
+        return fclose(f) != 0 ? -errno : 0;
+}
+
 static int phase_restart(bench *b) {
         unsigned total = b->warmup + b->restarts;
         char name[64];
@@ -376,6 +433,8 @@ static int phase_restart(bench *b) {
         spec.restart_delay_usec = spec.restart_delay_max_usec = 0;
         spec.restart_burst = total + 16;
         spec.restart_interval_usec = USEC_PER_SEC;
+        if (b->notify)
+                spec.ready = CHILD_READY_NOTIFY;
         r = hub_side_start(&b->hub, &spec, &reason);
         if (r < 0)
                 return fail("supervisor_start_child", r);
@@ -390,6 +449,9 @@ static int phase_restart(bench *b) {
         r = baseline_wait_exec(&b->restart_child, 1, BENCH_STEP_TIMEOUT_MSEC);
         if (r < 0)
                 return fail("baseline exec", r);
+        r = baseline_wait_ready(b->baseline, 1, BENCH_STEP_TIMEOUT_MSEC);
+        if (r < 0)
+                return fail("baseline READY=1", r);
 
         /* Interleaved one by one, the order swapped every round, so that
          * neither side always runs right after the other. */
@@ -427,6 +489,12 @@ static int phase_restart(bench *b) {
                         r = latency_summarize(b->samples_relaunch[s], b->restarts, &b->results.restart_relaunch[s]);
                 if (r < 0)
                         return r;
+        }
+
+        if (b->csv_dir) {
+                r = write_restart_csv(b);
+                if (r < 0)
+                        return fail("writing the CSV files", r);
         }
 
         r = hub_side_shutdown(&b->hub, BENCH_STEP_TIMEOUT_MSEC);
@@ -591,6 +659,7 @@ int main(int argc, char **argv) {
         b.results.warmup = b.warmup;
         b.results.children = b.children;
         b.results.batch = b.batch;
+        b.results.notify = b.notify;
 
         r = bench_setup(&b);
         if (r >= 0) {
@@ -598,7 +667,7 @@ int main(int argc, char **argv) {
                 fflush(stdout);
                 r = phase_restart(&b);
         }
-        if (r >= 0)
+        if (r >= 0 && b.children > 0)
                 r = phase_start(&b);
         if (r == 0 && bench_interrupted)
                 r = -EINTR;

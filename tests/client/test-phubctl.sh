@@ -159,5 +159,24 @@ ctl --hub no-such-hub ls 2>"$dir/err"
 rc=$?
 [ $rc -eq 1 ] && grep -q "no hub named no-such-hub" "$dir/err" && ok "unknown hub exits 1" || fail "unknown hub: rc $rc"
 
+# ---- lookup says how the last process ended ----
+if ctl --json start p-crash --await -- /bin/sleep 1000 >"$dir/crash.json"; then
+        cpid=$(jq -r '.started[0].instances[0].pid' "$dir/crash.json")
+        kill -SEGV "$cpid"
+        npid=$cpid
+        for _ in $(seq 100); do
+                npid=$(ctl pid p-crash 2>/dev/null) && [ "$npid" != "$cpid" ] && break
+                sleep 0.05
+        done
+        [ "$npid" != "$cpid" ] && ok "p-crash restarted (pid $cpid -> $npid)" || fail "p-crash not restarted"
+        ctl --json lookup p-crash >"$dir/crash-lookup.json"
+        [ "$(jq -r .last_exit "$dir/crash-lookup.json")" = "killed by signal SIGSEGV" ] &&
+                ctl lookup p-crash | grep -q "^last exit: killed by signal SIGSEGV" && ok "lookup shows the last exit" ||
+                fail "lookup last_exit: $(cat "$dir/crash-lookup.json")"
+        ctl stop p-crash --await >/dev/null || fail "stop p-crash"
+else
+        fail "start p-crash"
+fi
+
 [ $failures -eq 0 ] || { echo "$failures failures; daemon log:" >&2; cat "$dir/daemon.log" >&2; exit 1; }
 echo "all phubctl checks passed"

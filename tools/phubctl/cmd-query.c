@@ -94,10 +94,20 @@ int cmd_lookup(phubctl *ctl, int argc, char **argv) {
         r = ph_child_lookup(ctl->hub, argv[optind], &info);
         if (r < 0)
                 return not_found(r, "lookup", argv[optind]);
-        if (ctl->json)
-                json_print(json_of_info(info, with_metadata));
-        else
+        /* Why its last process ended (exit code, signal, core dump, OOM
+         * kill: from the pidfd, the memory events and the exit tracer). */
+        char *last_exit = NULL;
+        (void) ph_child_last_exit(ctl->hub, argv[optind], &last_exit);
+        if (ctl->json) {
+                json_object *o = json_of_info(info, with_metadata);
+                json_object_object_add(o, "last_exit", last_exit ? json_object_new_string(last_exit) : NULL);
+                json_print(o);
+        } else {
                 table_info(info, with_metadata);
+                if (last_exit)
+                        printf("last exit: %s\n", last_exit);
+        }
+        free(last_exit);
         ph_child_info_free(info);
         return EXIT_OK;
 }

@@ -206,35 +206,41 @@ static void test_outside_is_silent(void **state) {
         assert_null(find_exit(f, p, &e));
 }
 
+static int setup_untraced(void **state) {
+        kernel_fixture *f = calloc(1, sizeof(*f));
+
+        assert_non_null(f);
+        pthread_mutex_init(&f->lock, NULL);
+        setenv("PROCESSHUB_NO_BPF", "1", 1);
+        start_hub(f, "nobpf");
+        unsetenv("PROCESSHUB_NO_BPF");
+        *state = f;
+        return 0;
+}
+
 /* No BPF: the hub supervises as before and status says why. */
 static void test_without_bpf(void **state) {
-        kernel_fixture f = {};
+        kernel_fixture *f = *state;
         static const char *const argv[] = { TEST_CHILD_PATH, "sleep", NULL };
 
-        pthread_mutex_init(&f.lock, NULL);
-        setenv("PROCESSHUB_NO_BPF", "1", 1);
-        start_hub(&f, "nobpf");
-        unsetenv("PROCESSHUB_NO_BPF");
-        char *s = bpf_state(f.hub);
+        char *s = bpf_state(f->hub);
         assert_string_equal(s, "inactive: disabled by PROCESSHUB_NO_BPF");
         free(s);
 
-        pid_t pid = start_child(f.hub, "plain", argv);
+        pid_t pid = start_child(f->hub, "plain", argv);
         assert_true(pid > 0 && pid_alive(pid));
-        assert_int_equal(ph_stop_child(f.hub, "plain", NULL, NULL), 0);
+        assert_int_equal(ph_stop_child(f->hub, "plain", NULL, NULL), 0);
         uint64_t deadline = now_usec() + 5 * USEC_PER_SEC;
         while (pid_alive(pid) && now_usec() < deadline)
                 usleep(10000);
         assert_false(pid_alive(pid));
-        ph_hub_free(f.hub);
-        pthread_mutex_destroy(&f.lock);
 }
 
 int main(void) {
         test_require_root();
         test_require_cgroup2();
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_without_bpf),
+                cmocka_unit_test_setup_teardown(test_without_bpf, setup_untraced, teardown),
                 cmocka_unit_test_setup_teardown(test_worker_death_is_reported, setup_traced, teardown),
                 cmocka_unit_test_setup_teardown(test_outside_is_silent, setup_traced, teardown),
         };

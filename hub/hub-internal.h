@@ -144,6 +144,9 @@ int hub_child_list_new(registry_entry **entries, size_t n, ph_child_list **ret);
 int hub_state_open(ph_hub *hub, const char *state_dir, char **ret_error_text);
 int hub_state_adopt(ph_hub *hub, char **ret_error_text);
 void hub_state_mark_dirty(ph_hub *hub);
+/* Write the state file now when a change waits for the coalesced flush
+ * (loop thread; a failure leaves the timer to try again). */
+void hub_state_flush_pending(ph_hub *hub);
 void hub_state_close(ph_hub *hub, bool remove_file);
 
 /* Building an error text, "fmt..." into *ret when ret is not NULL. */

@@ -269,6 +269,17 @@ void hub_state_mark_dirty(ph_hub *hub) {
         }
 }
 
+void hub_state_flush_pending(ph_hub *hub) {
+        hub_state *st = hub->state;
+
+        if (!st || !st->dirty || hub->stopping)
+                return;
+        if (hub_state_flush(hub) < 0)
+                return; /* dirty again via the timer's retry path */
+        if (st->flush)
+                (void) loop_source_set_enabled(st->flush, false);
+}
+
 /* ---- Adoption ---- */
 
 typedef struct adopt_args {

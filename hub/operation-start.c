@@ -300,6 +300,10 @@ static void operation_start_finish(hub_operation *op) {
                 return;
 
         op->finished = true;
+        /* A start that was answered is on record: a crash of this process
+         * right after the answer must not leave its children as strays to
+         * be killed at the next start (one write per call, not per child). */
+        hub_state_flush_pending(op->hub);
         start_fire_post_hooks(op);
 
         if (op->future) {

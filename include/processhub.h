@@ -132,10 +132,12 @@ typedef struct ph_hub_config {
 
         /* NULL (the default): no persistence. Else an absolute directory
          * (created when missing; /run/... is meant: tmpfs) where the hub
-         * keeps "<escaped hub id>.state", rewritten (coalesced: at most
-         * every 100 ms, at least every second while changes come) with every local child's spec, metadata, pid, the
-         * pid's start time and restart count, and a ".lock" file it holds
-         * (flock) for the hub's life. A start that finds a state file adopts the children
+         * keeps "<escaped hub id>.state" with every local child's spec,
+         * metadata, pid, the pid's start time and restart count, rewritten
+         * before a start call is answered and otherwise coalesced (at most
+         * every 100 ms, at least every second while changes come), and a
+         * ".lock" file it holds (flock) for the hub's life. A start that
+         * finds a state file adopts the children
          * an earlier process of this hub left running (killed, crashed):
          * same pid, no restart, registered again with their metadata; a
          * recorded child that died meanwhile (or whose pid now names another

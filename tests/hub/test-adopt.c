@@ -166,7 +166,7 @@ static pid_t recorded_pid(adopt_fixture *f, const char *id) {
  * sleeping children "x<i>" (tag "extra", metadata k=v<i>), waits until the
  * state file records all of them running, says so, and waits to be
  * killed. Returns once it said so. */
-static void run_helper(adopt_fixture *f, size_t n_extra) {
+static void run_helper_as(adopt_fixture *f, size_t n_extra, bool wait_recorded) {
         int p[2];
         char ok = 0;
 
@@ -208,7 +208,7 @@ static void run_helper(adopt_fixture *f, size_t n_extra) {
                                 _exit(1);
                 }
                 uint64_t deadline = now_usec() + 20 * USEC_PER_SEC;
-                while (running_in_state_file(f) < N_STATIC + n_extra) {
+                while (wait_recorded && running_in_state_file(f) < N_STATIC + n_extra) {
                         if (now_usec() > deadline)
                                 _exit(1);
                         usleep(10000);
@@ -223,6 +223,10 @@ static void run_helper(adopt_fixture *f, size_t n_extra) {
         assert_int_equal(read(p[0], &ok, 1), 1);
         close(p[0]);
         assert_int_equal(ok, 1);
+}
+
+static void run_helper(adopt_fixture *f, size_t n_extra) {
+        run_helper_as(f, n_extra, true);
 }
 
 static void kill_helper(adopt_fixture *f) {
@@ -569,6 +573,35 @@ static void test_thousand_adopted(void **state) {
         free(before);
 }
 
+/* Killed right after the start was answered, without waiting for the
+ * coalesced flush: an answered start is on record, so nothing it started
+ * is a stray at the next start. */
+static void test_answered_start_is_on_record(void **state) {
+        adopt_fixture *f = *state;
+        enum { N = 40 };
+        size_t n = 0, extras = 0;
+        pid_t before[N] = {};
+        char id[24];
+
+        run_helper_as(f, N, false);
+        kill_helper(f);
+        state_record *r = read_records(f, &n);
+        for (size_t i = 0; i < n; i++)
+                if (r[i].spec->id[0] == 'x') {
+                        assert_true(r[i].pid > 0);
+                        before[atoi(r[i].spec->id + 1)] = r[i].pid;
+                        extras++;
+                }
+        state_records_free(r, n);
+        assert_int_equal(extras, N);
+
+        start_adopting(f);
+        for (size_t i = 0; i < N; i++) {
+                snprintf(id, sizeof id, "x%zu", i);
+                assert_int_equal(pid_of(f, id), before[i]);
+        }
+}
+
 /* ---- The state file ---- */
 
 static void test_state_file_round_trip(void **state) {
@@ -773,6 +806,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_reused_pid_and_stray, adopt_setup, adopt_teardown),
                 cmocka_unit_test_setup_teardown(test_lock_held_by_another_process, adopt_setup, adopt_teardown),
                 cmocka_unit_test_setup_teardown(test_thousand_adopted, adopt_setup, adopt_teardown),
+                cmocka_unit_test_setup_teardown(test_answered_start_is_on_record, adopt_setup, adopt_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,6 +35,9 @@ struct registry_entry;
 #define CLIENT_CALL_TIMEOUT_USEC (30 * UINT64_C(1000000))
 /* The longest line accepted from the daemon: a dump of every child. */
 #define CLIENT_LINE_MAX (256u * 1024u * 1024u)
+/* The daemon's bound on a request line (docs/control-protocol.md): a
+ * larger request is -EMSGSIZE here, before it is sent. */
+#define CLIENT_REQUEST_MAX (32u * 1024u * 1024u)
 
 /* ---- connection.c: one socket, newline-delimited JSON ---- */
 

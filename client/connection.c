@@ -116,6 +116,8 @@ int client_conn_send_request(client_conn *c, const char *hub, const char *op, js
         _cleanup_free_ char *framed = NULL;
         if (!line || asprintf(&framed, "%s\n", line) < 0)
                 r = -ENOMEM;
+        else if (strlen(line) > CLIENT_REQUEST_MAX)
+                r = -EMSGSIZE; /* the daemon would refuse it and close the connection */
         else
                 r = conn_write_all(c, framed, strlen(framed));
         json_object_put(req);

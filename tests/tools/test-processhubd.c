@@ -545,7 +545,7 @@ static void test_watch_overflow(void **state) {
          * events for the watcher, which does not read. */
         static char big[FLOOD_ARG + 1];
         memset(big, 'x', FLOOD_ARG);
-        /* In calls of 50: a request line is at most 1 MiB. */
+        /* In calls of 50: keeps each request line small. */
         size_t size = 50 * (FLOOD_ARG + 128) + 256;
         char *args = malloc(size);
         assert_non_null(args);
@@ -719,8 +719,36 @@ static void test_bad_input(void **state) {
         fx_client_close(&c);
         hello_works(d);
 
+        /* A long line under the bound (a start of many children is one
+         * request) is read and answered like any other: here its specs
+         * are bad, so EINVAL, and the connection stays open. */
+        {
+                enum { N_SPECS = 60000 };
+                static const char head[] = "{\"v\":1,\"id\":9,\"op\":\"start\",\"args\":{\"specs\":[";
+                static const char spec[] = "{\"id\":\"s\",\"argv\":[]},";
+                size_t n = strlen(head) + N_SPECS * strlen(spec) + 8;
+                char *req = malloc(n), *p = req;
+                assert_non_null(req);
+                p = stpcpy(p, head);
+                for (unsigned i = 0; i < N_SPECS; i++)
+                        p = stpcpy(p, spec);
+                p[-1] = ']';
+                p = stpcpy(p, "}}\n");
+                assert_true((size_t) (p - req) > 1024 * 1024);
+                assert_int_equal(fx_client_open(&c, d->socket), 0);
+                assert_int_equal(fx_send_raw(&c, req, (size_t) (p - req)), 0);
+                free(req);
+                json_object *e = fx_read(&c, 10000);
+                assert_non_null(e);
+                assert_int_equal(fx_errno(e), EINVAL);
+                json_object_put(e);
+                e = call_ok(&c, NULL, "hello", NULL);
+                json_object_put(e);
+                fx_client_close(&c);
+        }
+
         /* An oversized line: EMSGSIZE, then the daemon closes. */
-        size_t big = 1024 * 1024 + 4096;
+        size_t big = 32 * 1024 * 1024 + 4096;
         char *line = malloc(big + 1);
         assert_non_null(line);
         memset(line, 'a', big);

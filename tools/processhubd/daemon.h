@@ -19,7 +19,8 @@
 #include "workers.h"
 
 #define PHD_PROTOCOL_VERSION 1
-#define PHD_MAX_LINE (1024 * 1024)
+/* A start of 100,000 children fits in one request. */
+#define PHD_MAX_LINE (32 * 1024 * 1024)
 #define PHD_MAX_QUEUED (4 * 1024 * 1024)
 #define PHD_MAX_HOOK_COMMANDS 256
 #define PHD_OVERFLOW_GRACE_USEC (10 * USEC_PER_SEC)
@@ -83,6 +84,7 @@ struct conn {
         pid_t pid;
         char *in;
         size_t in_len, in_size;
+        size_t in_scanned; /* c->in[0..in_scanned) holds no newline: a long line is scanned once */
         out_msg *out_head, *out_tail;
         size_t out_bytes;
         bool close_after_flush;

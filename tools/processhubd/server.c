@@ -343,15 +343,15 @@ void phd_broadcast_event(phd *d, const char *hub, ph_hook_key key, const char *e
 /* ---- Reading ---------------------------------------------------------- */
 
 static void conn_handle_input(conn *c) {
-        size_t start = 0;
+        size_t start = 0, from = c->in_scanned;
 
         for (;;) {
-                char *nl = memchr(c->in + start, '\n', c->in_len - start);
+                char *nl = memchr(c->in + from, '\n', c->in_len - from);
                 if (!nl)
                         break;
                 size_t len = (size_t) (nl - (c->in + start));
                 if (len > PHD_MAX_LINE) {
-                        conn_send(c, phd_reply_error(0, EMSGSIZE, "request line longer than 1 MiB"), false);
+                        conn_send(c, phd_reply_error(0, EMSGSIZE, "request line longer than 32 MiB"), false);
                         c->close_after_flush = true;
                 } else {
                         /* Strip a \r of peers that send CRLF. */
@@ -362,6 +362,7 @@ static void conn_handle_input(conn *c) {
                                 phd_handle_line(c->daemon, c, c->in + start, l);
                 }
                 start += len + 1;
+                from = start;
                 if (c->closed || c->close_after_flush)
                         break;
         }
@@ -369,12 +370,13 @@ static void conn_handle_input(conn *c) {
                 return;
         memmove(c->in, c->in + start, c->in_len - start);
         c->in_len -= start;
+        c->in_scanned = c->in_len;
         /* No newline in more than the bound: the stream cannot be framed
          * any more (the doc's EMSGSIZE), so say so and close. */
         if (c->in_len > PHD_MAX_LINE && !c->close_after_flush) {
-                conn_send(c, phd_reply_error(0, EMSGSIZE, "request line longer than 1 MiB"), false);
+                conn_send(c, phd_reply_error(0, EMSGSIZE, "request line longer than 32 MiB"), false);
                 c->close_after_flush = true;
-                c->in_len = 0;
+                c->in_len = c->in_scanned = 0;
         }
         if (c->close_after_flush)
                 conn_flush(c);

@@ -253,6 +253,32 @@ void supervisor_child_finish(supervisor_child *c, int start_error, const char *s
         supervisor_maybe_shutdown_done(s);
 }
 
+/* A child not yet in the tables, with its own copy of spec and the name of
+ * its leaf. */
+static int child_alloc(supervisor *s, const child_spec *spec, child_state state, supervisor_child **ret,
+                       char **ret_leaf) {
+        supervisor_child *c;
+        int r;
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->supervisor = s;
+        c->pidfd = c->status_fd = c->events_fd = -EBADF;
+        c->state = state;
+        r = child_spec_copy(spec, &c->spec);
+        if (r >= 0)
+                r = restart_window_init(&c->window, spec->restart_burst, spec->restart_interval_usec);
+        if (r >= 0)
+                r = cgroup_escape_name(spec->id, ".child", ret_leaf);
+        if (r < 0) {
+                supervisor_child_free(c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
 int supervisor_start_child(supervisor *s, const child_spec *spec, supervisor_start_handler done, void *userdata,
                            const char **ret_reason) {
         _cleanup_free_ char *leaf = NULL;
@@ -281,21 +307,9 @@ int supervisor_start_child(supervisor *s, const child_spec *spec, supervisor_sta
                 return r;
         }
 
-        c = calloc(1, sizeof(*c));
-        if (!c)
-                return -ENOMEM;
-        c->supervisor = s;
-        c->pidfd = c->status_fd = c->events_fd = -EBADF;
-        c->state = CHILD_STATE_STARTING;
-        r = child_spec_copy(spec, &c->spec);
+        r = child_alloc(s, spec, CHILD_STATE_STARTING, &c, &leaf);
         if (r < 0)
-                goto fail;
-        r = restart_window_init(&c->window, spec->restart_burst, spec->restart_interval_usec);
-        if (r < 0)
-                goto fail;
-        r = cgroup_escape_name(spec->id, ".child", &leaf);
-        if (r < 0)
-                goto fail;
+                return r;
         r = cgroup_group_new(s->subtree, s->group, leaf, &spec->limits, &c->group);
         if (r < 0) {
                 reason = r == -EBUSY ? "cgroup: the child's group still holds processes"
@@ -383,21 +397,9 @@ int supervisor_adopt_child(supervisor *s, const child_spec *spec, pid_t pid, uin
         if (c)
                 return -EEXIST;
 
-        c = calloc(1, sizeof(*c));
-        if (!c)
-                return -ENOMEM;
-        c->supervisor = s;
-        c->pidfd = c->status_fd = c->events_fd = -EBADF;
-        c->state = CHILD_STATE_RUNNING;
-        r = child_spec_copy(spec, &c->spec);
+        r = child_alloc(s, spec, CHILD_STATE_RUNNING, &c, &leaf);
         if (r < 0)
-                goto fail;
-        r = restart_window_init(&c->window, spec->restart_burst, spec->restart_interval_usec);
-        if (r < 0)
-                goto fail;
-        r = cgroup_escape_name(spec->id, ".child", &leaf);
-        if (r < 0)
-                goto fail;
+                return r;
         /* Its limits were set when it was first made; applying them again
          * changes nothing for the same spec. */
         r = cgroup_group_adopt(s->subtree, s->group, leaf, &spec->limits, &c->group);

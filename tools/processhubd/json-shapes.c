@@ -252,14 +252,18 @@ void decode_arena_done(decode_arena *a) {
         for (size_t i = 0; i < a->n_blocks; i++)
                 free(a->blocks[i]);
         a->blocks = mfree(a->blocks);
-        a->n_blocks = 0;
+        a->n_blocks = a->n_allocated = 0;
 }
 
 static void *arena_alloc(decode_arena *a, size_t size) {
-        void **l = realloc(a->blocks, (a->n_blocks + 1) * sizeof(void *));
-        if (!l)
-                return NULL;
-        a->blocks = l;
+        if (a->n_blocks == a->n_allocated) {
+                size_t n = a->n_allocated ? a->n_allocated * 2 : 64;
+                void **l = realloc(a->blocks, n * sizeof(void *));
+                if (!l)
+                        return NULL;
+                a->blocks = l;
+                a->n_allocated = n;
+        }
         void *p = calloc(1, size ?: 1);
         if (!p)
                 return NULL;

@@ -29,7 +29,7 @@ json_object *json_child_list(ph_hub *hub, const ph_child_list *list);
  * JSON (whose strings the decoded values borrow). */
 typedef struct decode_arena {
         void **blocks;
-        size_t n_blocks;
+        size_t n_blocks, n_allocated; /* grown geometrically: a start of 100,000 specs is one request */
 } decode_arena;
 void decode_arena_done(decode_arena *a);
 

@@ -159,6 +159,14 @@ ctl --hub no-such-hub ls 2>"$dir/err"
 rc=$?
 [ $rc -eq 1 ] && grep -q "no hub named no-such-hub" "$dir/err" && ok "unknown hub exits 1" || fail "unknown hub: rc $rc"
 
+# ---- not awaited: "initiated", in both modes ----
+out=$(ctl start p-async -- /bin/sleep 1000) && [ "$out" = "start: initiated (1 child)" ] && ok "start (not awaited)" ||
+        fail "start not awaited: $out"
+for _ in $(seq 100); do ctl pid p-async >/dev/null 2>&1 && break; sleep 0.05; done
+[ "$(ctl --json stop p-async | jq -r .status)" = initiated ] && ok "stop --json (not awaited)" || fail "stop not awaited"
+for _ in $(seq 100); do ctl pid p-async >/dev/null 2>&1 || break; sleep 0.05; done
+ctl pid p-async >/dev/null 2>&1 && fail "p-async still registered after its stop" || ok "p-async stopped"
+
 # ---- lookup says how the last process ended ----
 if ctl --json start p-crash --await -- /bin/sleep 1000 >"$dir/crash.json"; then
         cpid=$(jq -r '.started[0].instances[0].pid' "$dir/crash.json")

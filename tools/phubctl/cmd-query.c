@@ -28,6 +28,14 @@ static int parse(int argc, char **argv, const char *flag, bool *flag_set, int n_
         return EXIT_OK;
 }
 
+/* Every query command's start: its arguments, then the daemon. */
+static int begin(phubctl *ctl, int argc, char **argv, const char *flag, bool *flag_set, int n_args,
+                 const char *what) {
+        int code = parse(argc, argv, flag, flag_set, n_args, what);
+
+        return code == EXIT_OK ? ctl_connect(ctl) : code;
+}
+
 static int not_found(int r, const char *cmd, const char *id) {
         if (r == -ENOENT) {
                 fprintf(stderr, "phubctl: %s: no child %s is registered (phubctl ls lists them)\n", cmd, id);
@@ -54,9 +62,7 @@ int cmd_ls(phubctl *ctl, int argc, char **argv) {
         bool local = false;
         int r, code;
 
-        code = parse(argc, argv, "local", &local, 0, "takes no arguments but --local");
-        if (code == EXIT_OK)
-                code = ctl_connect(ctl);
+        code = begin(ctl, argc, argv, "local", &local, 0, "takes no arguments but --local");
         if (code != EXIT_OK)
                 return code;
         r = ph_process_list(ctl->hub, local ? PH_SCOPE_LOCAL : PH_SCOPE_GLOBAL, &list);
@@ -70,9 +76,7 @@ int cmd_tag(phubctl *ctl, int argc, char **argv) {
         bool unused = false;
         int r, code;
 
-        code = parse(argc, argv, NULL, &unused, 1, "which tag? (tag TAG)");
-        if (code == EXIT_OK)
-                code = ctl_connect(ctl);
+        code = begin(ctl, argc, argv, NULL, &unused, 1, "which tag? (tag TAG)");
         if (code != EXIT_OK)
                 return code;
         r = ph_tag_query(ctl->hub, argv[optind], &list);
@@ -86,9 +90,7 @@ int cmd_lookup(phubctl *ctl, int argc, char **argv) {
         bool with_metadata = false;
         int r, code;
 
-        code = parse(argc, argv, "with-metadata", &with_metadata, 1, "which child? (lookup ID [--with-metadata])");
-        if (code == EXIT_OK)
-                code = ctl_connect(ctl);
+        code = begin(ctl, argc, argv, "with-metadata", &with_metadata, 1, "which child? (lookup ID [--with-metadata])");
         if (code != EXIT_OK)
                 return code;
         r = ph_child_lookup(ctl->hub, argv[optind], &info);
@@ -117,9 +119,7 @@ int cmd_pid(phubctl *ctl, int argc, char **argv) {
         pid_t pid = 0;
         int r, code;
 
-        code = parse(argc, argv, NULL, &unused, 1, "which child? (pid ID)");
-        if (code == EXIT_OK)
-                code = ctl_connect(ctl);
+        code = begin(ctl, argc, argv, NULL, &unused, 1, "which child? (pid ID)");
         if (code != EXIT_OK)
                 return code;
         r = ph_get_pid(ctl->hub, argv[optind], &pid);
@@ -141,9 +141,7 @@ int cmd_pids(phubctl *ctl, int argc, char **argv) {
         size_t n = 0;
         int r, code;
 
-        code = parse(argc, argv, NULL, &unused, 1, "which child? (pids ID)");
-        if (code == EXIT_OK)
-                code = ctl_connect(ctl);
+        code = begin(ctl, argc, argv, NULL, &unused, 1, "which child? (pids ID)");
         if (code != EXIT_OK)
                 return code;
         r = ph_get_pids(ctl->hub, argv[optind], &instances, &n);
@@ -169,9 +167,7 @@ int cmd_dump(phubctl *ctl, int argc, char **argv) {
         size_t n = 0;
         int r, code;
 
-        code = parse(argc, argv, NULL, &unused, 0, "takes no arguments");
-        if (code == EXIT_OK)
-                code = ctl_connect(ctl);
+        code = begin(ctl, argc, argv, NULL, &unused, 0, "takes no arguments");
         if (code != EXIT_OK)
                 return code;
         r = ph_registry_dump(ctl->hub, &infos, &n);
@@ -198,9 +194,7 @@ int cmd_which(phubctl *ctl, int argc, char **argv) {
         size_t n = 0;
         int r, code;
 
-        code = parse(argc, argv, NULL, &unused, 0, "takes no arguments");
-        if (code == EXIT_OK)
-                code = ctl_connect(ctl);
+        code = begin(ctl, argc, argv, NULL, &unused, 0, "takes no arguments");
         if (code != EXIT_OK)
                 return code;
         r = ph_which_children(ctl->hub, &states, &n);
@@ -219,9 +213,7 @@ int cmd_last_exit(phubctl *ctl, int argc, char **argv) {
         bool unused = false;
         int r, code;
 
-        code = parse(argc, argv, NULL, &unused, 1, "which child? (last-exit ID)");
-        if (code == EXIT_OK)
-                code = ctl_connect(ctl);
+        code = begin(ctl, argc, argv, NULL, &unused, 1, "which child? (last-exit ID)");
         if (code != EXIT_OK)
                 return code;
         r = ph_child_last_exit(ctl->hub, argv[optind], &text);

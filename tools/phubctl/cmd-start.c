@@ -50,7 +50,6 @@ static int start_common_option(int c, start_flags *f) {
 
 static int start_run(phubctl *ctl, const ph_child_spec *specs, size_t n, start_flags *f) {
         ph_future *future = NULL;
-        ph_result *result = NULL;
         char *text = NULL;
         int r, code;
 
@@ -68,19 +67,28 @@ static int start_run(phubctl *ctl, const ph_child_spec *specs, size_t n, start_f
                 free(text);
                 return code;
         }
-        if (!f->opts.awaitable) {
+        char initiated[64];
+        snprintf(initiated, sizeof(initiated), "start: initiated (%zu %s)", n, n == 1 ? "child" : "children");
+        return ctl_report_operation(ctl, "start", f->opts.awaitable ? future : NULL, initiated);
+}
+
+int ctl_report_operation(phubctl *ctl, const char *op, ph_future *future, const char *initiated) {
+        ph_result *result = NULL;
+        int r, code;
+
+        if (!future) {
                 if (ctl->json) {
                         json_object *o = json_object_new_object();
                         json_object_object_add(o, "status", json_object_new_string("initiated"));
                         json_print(o);
                 } else
-                        printf("start: initiated (%zu %s)\n", n, n == 1 ? "child" : "children");
+                        printf("%s\n", initiated);
                 return EXIT_OK;
         }
         r = ph_future_await(future, &result);
         ph_future_free(future);
         if (r < 0)
-                return ctl_fail(r, r == -ETIMEDOUT ? "no result within the await timeout" : NULL, "start");
+                return ctl_fail(r, r == -ETIMEDOUT ? "no result within the await timeout" : NULL, "%s", op);
         if (ctl->json)
                 json_print(json_of_result(result));
         else

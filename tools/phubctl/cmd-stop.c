@@ -16,7 +16,6 @@ int cmd_stop(phubctl *ctl, int argc, char **argv) {
         };
         ph_stop_opts opts;
         ph_future *future = NULL;
-        ph_result *result = NULL;
         int c, r, code;
 
         ph_stop_opts_init(&opts);
@@ -46,24 +45,5 @@ int cmd_stop(phubctl *ctl, int argc, char **argv) {
         r = ph_stop_children(ctl->hub, (const char *const *) argv + optind, (size_t) (argc - optind), &opts, &future);
         if (r < 0)
                 return ctl_fail(r, r == -EINVAL ? "not a valid child id" : NULL, "stop");
-        if (!opts.awaitable) {
-                if (ctl->json) {
-                        json_object *o = json_object_new_object();
-                        json_object_object_add(o, "status", json_object_new_string("initiated"));
-                        json_print(o);
-                } else
-                        printf("stop: initiated\n");
-                return EXIT_OK;
-        }
-        r = ph_future_await(future, &result);
-        ph_future_free(future);
-        if (r < 0)
-                return ctl_fail(r, r == -ETIMEDOUT ? "no result within the await timeout" : NULL, "stop");
-        if (ctl->json)
-                json_print(json_of_result(result));
-        else
-                table_result(result);
-        code = ph_result_status(result) == PH_STATUS_OK ? EXIT_OK : EXIT_FAILED;
-        ph_result_free(result);
-        return code;
+        return ctl_report_operation(ctl, "stop", opts.awaitable ? future : NULL, "stop: initiated");
 }

@@ -41,6 +41,10 @@ int ctl_connect(phubctl *ctl);
 int ctl_fail(int r, const char *text, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A usage error: the message, a pointer to --help, EXIT_USAGE. */
 int ctl_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A start's or stop's outcome (cmd-start.c): "initiated" (or its JSON)
+ * when future is NULL, else the awaited result as a table or JSON; the
+ * exit code (EXIT_FAILED when the result has errors). Frees future. */
+int ctl_report_operation(phubctl *ctl, const char *op, ph_future *future, const char *initiated);
 /* "64M" (K, M, G, T: powers of 1024), "max", or a plain number. */
 int parse_size(const char *s, uint64_t *ret);
 int parse_u64(const char *s, uint64_t *ret);

@@ -16,7 +16,7 @@ static int print_event(ph_hub *hub, const ph_hook_event *event, void *userdata) 
         phubctl *ctl = userdata;
 
         if (ctl->json)
-                json_print(json_of_event(event));
+                json_print(json_hook_event(event));
         else
                 table_event(event);
         return 0;

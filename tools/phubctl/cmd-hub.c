@@ -21,7 +21,7 @@ int cmd_status(phubctl *ctl, int argc, char **argv) {
         if (r < 0)
                 return ctl_fail(r, NULL, "status");
         if (ctl->json)
-                json_print(json_of_status(status));
+                json_print(json_hub_status(status));
         else
                 table_status(status);
         ph_hub_status_free(status);
@@ -51,7 +51,7 @@ int cmd_nodes(phubctl *ctl, int argc, char **argv) {
         if (r < 0)
                 return ctl_fail(r, NULL, "nodes");
         if (ctl->json)
-                json_print(json_of_strv((const char *const *) nodes));
+                json_print(json_strv((const char *const *) nodes) ?: json_object_new_array());
         else
                 for (char **n = nodes; *n; n++)
                         printf("%s\n", *n);

@@ -50,7 +50,7 @@ static int not_found(int r, const char *cmd, const char *id) {
 
 static int print_list(phubctl *ctl, ph_child_list *list) {
         if (ctl->json)
-                json_print(json_of_child_list(ctl->hub, list));
+                json_print(json_child_list(ctl->hub, list));
         else
                 table_child_list(ctl->hub, list);
         ph_child_list_free(list);
@@ -101,7 +101,7 @@ int cmd_lookup(phubctl *ctl, int argc, char **argv) {
         char *last_exit = NULL;
         (void) ph_child_last_exit(ctl->hub, argv[optind], &last_exit);
         if (ctl->json) {
-                json_object *o = json_of_info(info, with_metadata);
+                json_object *o = json_info(info, NULL, with_metadata);
                 json_object_object_add(o, "last_exit", last_exit ? json_object_new_string(last_exit) : NULL);
                 json_print(o);
         } else {
@@ -150,7 +150,7 @@ int cmd_pids(phubctl *ctl, int argc, char **argv) {
         if (ctl->json) {
                 json_object *o = json_object_new_object();
                 json_object_object_add(o, "id", json_object_new_string(argv[optind]));
-                json_object_object_add(o, "instances", json_of_instances(instances, n));
+                json_object_object_add(o, "instances", json_instances(instances, n));
                 json_print(o);
         } else {
                 printf("%-16s %s\n", "NODE", "PID");
@@ -176,7 +176,7 @@ int cmd_dump(phubctl *ctl, int argc, char **argv) {
         if (ctl->json) {
                 json_object *a = json_object_new_array();
                 for (size_t i = 0; i < n; i++)
-                        json_object_array_add(a, json_of_info(infos[i], true));
+                        json_object_array_add(a, json_info(infos[i], NULL, true));
                 json_print(a);
         } else
                 for (size_t i = 0; i < n; i++) {
@@ -201,7 +201,7 @@ int cmd_which(phubctl *ctl, int argc, char **argv) {
         if (r < 0)
                 return ctl_fail(r, NULL, "which");
         if (ctl->json)
-                json_print(json_of_states(states, n));
+                json_print(json_child_states(states, n));
         else
                 table_states(states, n);
         ph_child_states_free(states, n);

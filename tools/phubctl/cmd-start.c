@@ -90,7 +90,7 @@ int ctl_report_operation(phubctl *ctl, const char *op, ph_future *future, const 
         if (r < 0)
                 return ctl_fail(r, r == -ETIMEDOUT ? "no result within the await timeout" : NULL, "%s", op);
         if (ctl->json)
-                json_print(json_of_result(result));
+                json_print(json_result(result));
         else
                 table_result(result);
         code = ph_result_status(result) == PH_STATUS_OK ? EXIT_OK : EXIT_FAILED;

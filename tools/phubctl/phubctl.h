@@ -16,6 +16,8 @@
 
 #include <processhub.h>
 
+#include "protocol-shapes.h"
+
 enum {
         EXIT_OK = 0,
         EXIT_FAILED = 1,
@@ -53,14 +55,7 @@ int find_dashdash(int argc, char **argv);
 void usage_print(FILE *f);
 
 /* output-json.c: the stable shapes (docs/control-protocol.md). */
-json_object *json_of_instances(const ph_instance *instances, size_t n);
-json_object *json_of_child_list(ph_hub *hub, const ph_child_list *list);
-json_object *json_of_info(const ph_child_info *info, bool with_metadata);
-json_object *json_of_result(const ph_result *result);
-json_object *json_of_states(const ph_child_state *states, size_t n);
-json_object *json_of_status(const ph_hub_status *status);
-json_object *json_of_event(const ph_hook_event *event);
-json_object *json_of_strv(const char *const *l);
+
 /* Print one line and drop the reference. */
 void json_print(json_object *o);
 

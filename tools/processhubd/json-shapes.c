@@ -1,250 +1,15 @@
 /* SPDX-License-Identifier: MIT */
+
+/* Request arguments of docs/control-protocol.md back to library values
+ * (the encoders are tools/protocol/, shared with phubctl). */
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "daemon-config.h"
 #include "json-shapes.h"
 #include "string-util.h"
-
-static const char *const restart_names[] = { "permanent", "transient", "temporary" };
-static const char *const ready_names[] = { "exec", "notify" };
-static const char *const output_names[] = { "inherit", "null", "file", "journal" };
-
-void json_add_string(json_object *o, const char *key, const char *value) {
-        json_object_object_add(o, key, value ? json_object_new_string(value) : NULL);
-}
-
-void json_add_int(json_object *o, const char *key, int64_t value) {
-        json_object_object_add(o, key, json_object_new_int64(value));
-}
-
-static json_object *json_strv(const char *const *l) {
-        if (!l)
-                return NULL;
-        json_object *a = json_object_new_array();
-        for (; a && *l; l++)
-                json_object_array_add(a, json_object_new_string(*l));
-        return a;
-}
-
-json_object *json_instances(const ph_instance *instances, size_t n) {
-        json_object *a = json_object_new_array();
-
-        for (size_t i = 0; a && i < n; i++) {
-                json_object *o = json_object_new_object();
-                json_add_string(o, "node", instances[i].node);
-                json_add_int(o, "pid", instances[i].pid);
-                json_object_array_add(a, o);
-        }
-        return a;
-}
-
-/* 0 is "not set" (null), PH_LIMIT_MAX is "max". */
-static json_object *json_limit(uint64_t v) {
-        if (v == 0)
-                return NULL;
-        if (v == PH_LIMIT_MAX)
-                return json_object_new_string("max");
-        return json_object_new_uint64(v);
-}
-
-static const char *name_of(const char *const *names, size_t n, int i) {
-        return i >= 0 && (size_t) i < n ? names[i] : NULL;
-}
-
-json_object *json_spec(const ph_child_spec *s) {
-        json_object *o = json_object_new_object();
-
-        if (!o)
-                return NULL;
-        json_add_string(o, "id", s->id);
-        json_object_object_add(o, "argv", json_strv(s->argv));
-        json_object_object_add(o, "env", json_strv(s->env));
-        json_add_string(o, "cwd", s->cwd);
-        json_add_string(o, "user", s->user);
-        json_add_string(o, "group", s->group);
-        json_add_string(o, "restart", name_of(restart_names, ELEMENTSOF(restart_names), s->restart));
-        json_add_string(o, "ready", name_of(ready_names, ELEMENTSOF(ready_names), s->ready));
-        json_object_object_add(o, "ready_timeout_ms", json_object_new_uint64(s->ready_timeout_ms));
-        json_object_object_add(o, "shutdown_timeout_ms", json_object_new_uint64(s->shutdown_timeout_ms));
-        json_object_object_add(o, "restart_burst", json_object_new_uint64(s->restart_burst));
-        json_object_object_add(o, "restart_interval_ms", json_object_new_uint64(s->restart_interval_ms));
-        json_object_object_add(o, "restart_delay_ms", json_object_new_uint64(s->restart_delay_ms));
-        json_object_object_add(o, "restart_delay_max_ms", json_object_new_uint64(s->restart_delay_max_ms));
-        json_object *l = json_object_new_object();
-        json_object_object_add(l, "memory_max", json_limit(s->limits.memory_max));
-        json_object_object_add(l, "pids_max", json_limit(s->limits.pids_max));
-        json_object_object_add(l, "cpu_weight", s->limits.cpu_weight ? json_object_new_uint64(s->limits.cpu_weight) : NULL);
-        json_object_object_add(l, "io_weight", s->limits.io_weight ? json_object_new_uint64(s->limits.io_weight) : NULL);
-        json_object_object_add(o, "limits", l);
-        json_add_string(o, "stdout", name_of(output_names, ELEMENTSOF(output_names), s->stdout_output));
-        json_add_string(o, "stdout_path", s->stdout_path);
-        json_add_string(o, "stderr", name_of(output_names, ELEMENTSOF(output_names), s->stderr_output));
-        json_add_string(o, "stderr_path", s->stderr_path);
-        return o;
-}
-
-json_object *json_info(const ph_child_info *info, const char *id, bool with_metadata) {
-        json_object *o = json_object_new_object();
-
-        if (!o)
-                return NULL;
-        json_add_string(o, "id", id ?: info->spec.id);
-        json_object_object_add(o, "instances", json_instances(info->instances, info->n_instances));
-        json_add_string(o, "tag", info->tag);
-        json_object_object_add(o, "spec", json_spec(&info->spec));
-        if (with_metadata) {
-                json_object *m = json_object_new_object();
-                for (size_t i = 0; m && i < info->n_metadata; i++)
-                        json_add_string(m, info->metadata[i].key, info->metadata[i].value);
-                json_object_object_add(o, "metadata", m);
-        }
-        return o;
-}
-
-static json_object *json_result_errors(const ph_result *result) {
-        json_object *a = json_object_new_array();
-
-        for (size_t i = 0; a && i < ph_result_n_errors(result); i++) {
-                const ph_result_error *e = ph_result_error_at(result, i);
-                json_object *o = json_object_new_object();
-                json_add_string(o, "id", e->id);
-                json_add_string(o, "node", e->node);
-                json_add_string(o, "reason", e->reason);
-                json_object_array_add(a, o);
-        }
-        return a;
-}
-
-json_object *json_start_result(const ph_result *result) {
-        json_object *o = json_object_new_object();
-
-        if (!o)
-                return NULL;
-        json_add_string(o, "status", ph_result_status(result) == PH_STATUS_OK ? "ok" : "error");
-        json_object *a = json_object_new_array();
-        for (size_t i = 0; a && i < ph_result_n_children(result); i++) {
-                const ph_result_child *c = ph_result_child_at(result, i);
-                json_object *e = json_object_new_object();
-                json_add_string(e, "id", c->id);
-                json_object_object_add(e, "instances", json_instances(c->instances, c->n_instances));
-                json_object_array_add(a, e);
-        }
-        json_object_object_add(o, "started", a);
-        json_object_object_add(o, "errors", json_result_errors(result));
-        json_object_object_add(o, "rollback", json_object_new_boolean(ph_result_rollback(result)));
-        return o;
-}
-
-json_object *json_stop_result(const ph_result *result) {
-        json_object *o = json_object_new_object();
-
-        if (!o)
-                return NULL;
-        json_add_string(o, "status", ph_result_status(result) == PH_STATUS_OK ? "ok" : "error");
-        json_object *a = json_object_new_array();
-        for (size_t i = 0; a && i < ph_result_n_children(result); i++) {
-                const ph_result_child *c = ph_result_child_at(result, i);
-                json_object *e = json_object_new_object();
-                json_add_string(e, "id", c->id);
-                json_object *nodes = json_object_new_array();
-                for (size_t k = 0; k < c->n_instances; k++)
-                        json_object_array_add(nodes, json_object_new_string(c->instances[k].node ?: ""));
-                json_object_object_add(e, "nodes", nodes);
-                json_object_array_add(a, e);
-        }
-        json_object_object_add(o, "stopped", a);
-        json_object_object_add(o, "errors", json_result_errors(result));
-        return o;
-}
-
-json_object *json_child_states(const ph_child_state *states, size_t n) {
-        json_object *a = json_object_new_array();
-
-        for (size_t i = 0; a && i < n; i++) {
-                json_object *o = json_object_new_object();
-                json_add_string(o, "id", states[i].id);
-                json_add_int(o, "pid", states[i].pid);
-                json_add_string(o, "state", states[i].state);
-                json_add_int(o, "restarts", states[i].restarts);
-                json_add_string(o, "last_exit", states[i].last_exit);
-                json_add_string(o, "failure", states[i].failure);
-                json_object_array_add(a, o);
-        }
-        return a;
-}
-
-json_object *json_child_list(ph_hub *hub, const ph_child_list *list) {
-        json_object *a = json_object_new_array();
-
-        for (size_t i = 0; a && i < ph_child_list_n(list); i++) {
-                const ph_result_child *c = ph_child_list_at(list, i);
-                json_object *o = json_object_new_object();
-                json_add_string(o, "id", c->id);
-                json_object_object_add(o, "instances", json_instances(c->instances, c->n_instances));
-                ph_child_info *info = NULL;
-                if (hub && ph_child_lookup(hub, c->id, &info) >= 0) {
-                        json_add_string(o, "tag", info->tag);
-                        ph_child_info_free(info);
-                } else
-                        json_add_string(o, "tag", NULL);
-                json_object_array_add(a, o);
-        }
-        return a;
-}
-
-json_object *json_hook_event(const ph_hook_event *e) {
-        json_object *o = json_object_new_object();
-        struct timespec ts;
-
-        if (!o)
-                return NULL;
-        json_add_string(o, "key", ph_hook_key_to_string(e->key));
-        json_add_string(o, "hub", e->hub_id);
-        if (e->node)
-                json_add_string(o, "node", e->node);
-        if (e->child_id)
-                json_add_string(o, "child_id", e->child_id);
-        if (e->n_instances > 0 || e->key == PH_HOOK_REGISTRY_PID_INSERT || e->key == PH_HOOK_CHILD_PROCESS_PID_UPDATE)
-                json_object_object_add(o, "instances", json_instances(e->instances, e->n_instances));
-        if (e->n_children > 0 || e->key == PH_HOOK_PRE_CHILDREN_START || e->key == PH_HOOK_POST_CHILDREN_START ||
-            e->key == PH_HOOK_PROCESS_STARTUPS) {
-                json_object *a = json_object_new_array();
-                for (size_t i = 0; a && i < e->n_children; i++) {
-                        const ph_hook_child *c = &e->children[i];
-                        json_object *x = json_object_new_object();
-                        json_add_string(x, "id", c->id);
-                        if (c->n_instances > 0 || e->key != PH_HOOK_PRE_CHILDREN_START)
-                                json_object_object_add(x, "instances", json_instances(c->instances, c->n_instances));
-                        if (c->error != 0)
-                                json_add_int(x, "error", c->error < 0 ? -c->error : c->error);
-                        if (c->reason)
-                                json_add_string(x, "reason", c->reason);
-                        json_object_array_add(a, x);
-                }
-                json_object_object_add(o, "children", a);
-        }
-        if (e->key == PH_HOOK_PRIORITY_STATE_UPDATED)
-                json_add_int(o, "priority", e->priority);
-        if (e->reason)
-                json_add_string(o, "reason", e->reason);
-        if (e->key == PH_HOOK_CHILD_DATA_ALTER && e->spec)
-                json_object_object_add(o, "spec", json_spec(e->spec));
-        if (e->key == PH_HOOK_CHILD_DATA_ALTER && e->metadata) {
-                json_object *m = json_object_new_object();
-                json_add_string(m, "tag", e->metadata->tag);
-                json_object *v = json_object_new_object();
-                for (size_t i = 0; v && i < e->metadata->n_values; i++)
-                        json_add_string(v, e->metadata->values[i].key, e->metadata->values[i].value);
-                json_object_object_add(m, "values", v);
-                json_object_object_add(o, "metadata", m);
-        }
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        json_add_int(o, "time_us", (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-        return o;
-}
 
 /* ---- Decoding --------------------------------------------------------- */
 
@@ -398,17 +163,17 @@ int json_decode_spec(json_object *o, const char *where, decode_arena *arena, ph_
             (r = json_get_string(o, "cwd", where, &s.cwd, ret_error_text)) < 0 ||
             (r = json_get_string(o, "user", where, &s.user, ret_error_text)) < 0 ||
             (r = json_get_string(o, "group", where, &s.group, ret_error_text)) < 0 ||
-            (r = get_choice(o, "restart", where, restart_names, ELEMENTSOF(restart_names), &restart, ret_error_text)) < 0 ||
-            (r = get_choice(o, "ready", where, ready_names, ELEMENTSOF(ready_names), &ready, ret_error_text)) < 0 ||
+            (r = get_choice(o, "restart", where, protocol_restart_names, _PH_RESTART_MAX, &restart, ret_error_text)) < 0 ||
+            (r = get_choice(o, "ready", where, protocol_ready_names, _PH_READY_MAX, &ready, ret_error_text)) < 0 ||
             (r = json_get_u64(o, "ready_timeout_ms", where, &s.ready_timeout_ms, ret_error_text)) < 0 ||
             (r = json_get_u64(o, "shutdown_timeout_ms", where, &s.shutdown_timeout_ms, ret_error_text)) < 0 ||
             (r = json_get_u64(o, "restart_burst", where, &burst, ret_error_text)) < 0 ||
             (r = json_get_u64(o, "restart_interval_ms", where, &s.restart_interval_ms, ret_error_text)) < 0 ||
             (r = json_get_u64(o, "restart_delay_ms", where, &s.restart_delay_ms, ret_error_text)) < 0 ||
             (r = json_get_u64(o, "restart_delay_max_ms", where, &s.restart_delay_max_ms, ret_error_text)) < 0 ||
-            (r = get_choice(o, "stdout", where, output_names, ELEMENTSOF(output_names), &out, ret_error_text)) < 0 ||
+            (r = get_choice(o, "stdout", where, protocol_output_names, _PH_OUTPUT_MAX, &out, ret_error_text)) < 0 ||
             (r = json_get_string(o, "stdout_path", where, &s.stdout_path, ret_error_text)) < 0 ||
-            (r = get_choice(o, "stderr", where, output_names, ELEMENTSOF(output_names), &err, ret_error_text)) < 0 ||
+            (r = get_choice(o, "stderr", where, protocol_output_names, _PH_OUTPUT_MAX, &err, ret_error_text)) < 0 ||
             (r = json_get_string(o, "stderr_path", where, &s.stderr_path, ret_error_text)) < 0)
                 return r;
         if (!s.id)

@@ -156,14 +156,6 @@ static int defer_await(request *q, phd_hub *h, ph_future *future, bool stop, op_
 
 /* ---- Operations ------------------------------------------------------- */
 
-static json_object *json_strv_list(char **l) {
-        json_object *a = json_object_new_array();
-
-        for (; a && l && *l; l++)
-                json_object_array_add(a, json_object_new_string(*l));
-        return a;
-}
-
 static int op_hello(request *q, op_reply *rep) {
         json_object *o = json_object_new_object();
 
@@ -201,32 +193,16 @@ static char *local_node(ph_hub *hub) {
 }
 
 static int op_status(request *q, phd_hub *h, op_reply *rep) {
-        json_object *o = json_object_new_object();
-        _cleanup_free_ char *node = local_node(h->hub);
-        char **nodes = NULL;
-        size_t n = 0;
-
-        json_add_string(o, "hub", h->name);
-        json_add_string(o, "node", node);
-        json_object_object_add(o, "alive", json_object_new_boolean(ph_is_alive(h->hub)));
-        json_object_object_add(o, "locked", json_object_new_boolean(ph_is_locked(h->hub)));
-        json_object_object_add(o, "partitioned", json_object_new_boolean(ph_is_partitioned(h->hub)));
-        (void) ph_nodes(h->hub, true, &nodes);
-        json_object_object_add(o, "nodes", json_strv_list(nodes));
-        ph_strv_free(nodes);
-        json_object *k = json_object_new_object();
         ph_hub_status *st = NULL;
-        bool known = ph_hub_get_status(h->hub, &st) >= 0;
-        /* Registered children: the registry's size, without a listing. */
-        if (known)
-                n = st->n_children;
-        json_add_int(o, "children", (int64_t) n);
-        json_add_string(k, "bpf", known && st->kernel_bpf ? st->kernel_bpf : "unknown");
-        json_add_string(k, "netlink", known && st->kernel_netlink ? st->kernel_netlink : "unknown");
+        int r;
+
+        /* The registry's size, not a listing: cheap at any number of children. */
+        r = ph_hub_get_status(h->hub, &st);
+        if (r < 0)
+                return op_fail(rep, r, NULL);
+        rep->result = json_hub_status(st);
         ph_hub_status_free(st);
-        json_object_object_add(o, "kernel", k);
-        rep->result = o;
-        return 0;
+        return rep->result ? 0 : -ENOMEM;
 }
 
 static int decode_on_failure(json_object *args, ph_on_failure *ret, op_reply *rep) {
@@ -506,7 +482,7 @@ static int op_nodes(request *q, phd_hub *h, op_reply *rep) {
         r = ph_nodes(h->hub, include_local, &nodes);
         if (r < 0)
                 return op_fail(rep, r, NULL);
-        rep->result = json_strv_list(nodes);
+        rep->result = json_strv((const char *const *) nodes) ?: json_object_new_array();
         ph_strv_free(nodes);
         return 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 
 /* The process side of a child: preparing and spawning it, and turning what
- * the kernel says (exec-status pipe, pidfd, notify socket, cgroup.events,
+ * the kernel says (execve's outcome, pidfd, notify socket, cgroup.events,
  * the child's timer) into events for the state table. */
 
 #include <fcntl.h>
@@ -64,8 +64,7 @@ void child_reap(int pidfd, int timeout_ms) {
 void child_release_process(supervisor_child *c) {
         c->pidfd_source = loop_source_free(c->pidfd_source);
         c->pidfd = safe_close(c->pidfd);
-        c->status_source = loop_source_free(c->status_source);
-        c->status_fd = safe_close(c->status_fd);
+        c->exec_ok_source = loop_source_free(c->exec_ok_source);
         c->events_source = loop_source_free(c->events_source);
         c->events_fd = safe_close(c->events_fd);
         if (c->pid > 0)
@@ -80,37 +79,11 @@ void child_release_all(supervisor_child *c) {
         c->notify = notify_socket_free(c->notify);
 }
 
-/* Read the exec-status pipe; records an exec failure in last_exit. Returns
- * 0 when execve succeeded, 1 when a step failed, -EAGAIN when not known. */
-static int child_read_exec_status(supervisor_child *c) {
-        spawn_failure f;
-        int r;
-
-        if (c->status_fd < 0)
-                return 0;
-        r = spawn_read_status(c->status_fd, &f);
-        if (r == -EAGAIN)
-                return r;
-        c->status_source = loop_source_free(c->status_source);
-        c->status_fd = safe_close(c->status_fd);
-        if (r < 0)
-                return 0; /* unreadable: let the exit status speak */
-        if (r == 0)
-                return 0;
-        log_debug("child %s: %s failed: %s", c->spec->id, spawn_step_to_string(f.step), strerror(f.error));
-        c->last_exit = (child_exit) { .kind = CHILD_EXIT_EXEC_FAILED, .status = f.error };
-        c->exit_reason_fixed = true;
-        return 1;
-}
-
-static int on_exec_status(loop_source *s, int fd, uint32_t revents, void *userdata) {
+static int on_exec_ok(loop_source *s, void *userdata) {
         supervisor_child *c = userdata;
-        int r;
 
-        r = child_read_exec_status(c);
-        if (r == -EAGAIN)
-                return 0;
-        child_dispatch(c, r == 0 ? CHILD_EVENT_EXEC_OK : CHILD_EVENT_EXEC_FAILED);
+        c->exec_ok_source = loop_source_free(c->exec_ok_source);
+        child_dispatch(c, CHILD_EVENT_EXEC_OK);
         return 0;
 }
 
@@ -118,12 +91,12 @@ static int on_process_exit(loop_source *s, const siginfo_t *si, void *userdata) 
         supervisor_child *c = userdata;
         uint64_t oom_kills;
 
-        /* A failed execve writes its record before _exit(): read it first
-         * so that exit 127 is reported for what it was. A process that
-         * exec'd and exited before we saw the pipe close did start. */
-        bool status_pending = c->status_fd >= 0;
-        if (child_read_exec_status(c) == 0 && status_pending)
+        /* A process that exec'd and exited before its deferred EXEC_OK ran
+         * did start. */
+        if (c->exec_ok_source) {
+                c->exec_ok_source = loop_source_free(c->exec_ok_source);
                 child_dispatch(c, CHILD_EVENT_EXEC_OK);
+        }
         if (!c->exit_reason_fixed) {
                 c->last_exit = child_exit_from_siginfo(si);
                 /* Not ours to reap (adopted): the kernel's tracer may know. */
@@ -307,7 +280,7 @@ static int build_env(const supervisor_child *c, char ***ret) {
 }
 
 int child_launch(supervisor_child *c, const char **ret_reason) {
-        _cleanup_close_ int stdin_fd = -EBADF, stdout_fd = -EBADF, stderr_fd = -EBADF;
+        _cleanup_close_ int stdout_fd = -EBADF, stderr_fd = -EBADF;
         _cleanup_free_ char *path = NULL;
         _cleanup_free_ gid_t *groups = NULL;
         _cleanup_strv_free_ char **env = NULL;
@@ -317,7 +290,8 @@ int child_launch(supervisor_child *c, const char **ret_reason) {
         uid_t uid = 0;
         gid_t gid = 0;
         pid_t pid;
-        int pidfd, status_fd, r;
+        spawn_failure failure;
+        int pidfd, r;
         const char *reason = NULL;
 
         assert(c->pidfd < 0);
@@ -353,9 +327,6 @@ int child_launch(supervisor_child *c, const char **ret_reason) {
                 }
         }
 
-        stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (stdin_fd < 0)
-                return -errno;
         r = open_output(c, &c->spec->output_stdout, &stdout_fd, &reason);
         if (r < 0) {
                 *ret_reason = reason ?: "stdout cannot be opened";
@@ -385,14 +356,14 @@ int child_launch(supervisor_child *c, const char **ret_reason) {
                 .gid = gid,
                 .groups = groups,
                 .n_groups = n_groups,
-                .stdin_fd = stdin_fd,
+                .stdin_fd = -EBADF, /* /dev/null */
                 .stdout_fd = stdout_fd,
                 .stderr_fd = stderr_fd,
                 .set_nofile = c->supervisor->set_nofile,
                 .nofile = c->supervisor->nofile,
                 .cgroup = &cg,
         };
-        r = spawn_process(&p, &pid, &pidfd, &status_fd);
+        r = spawn_process(c->supervisor->spawner, &p, &pid, &pidfd, &failure);
         cgroup_spawn_fds_close(&cg);
         if (r < 0) {
                 *ret_reason = "clone3 failed";
@@ -401,15 +372,24 @@ int child_launch(supervisor_child *c, const char **ret_reason) {
 
         c->pid = pid;
         c->pidfd = pidfd;
-        c->status_fd = status_fd;
         c->exec_done = false;
         c->exit_reason_fixed = false;
+        if (r > 0) {
+                /* The process is on its way out with status 127: its exit
+                 * reports the start as failed, for this reason. */
+                log_debug("child %s: %s failed: %s", c->spec->id, spawn_step_to_string(failure.step),
+                          strerror(failure.error));
+                c->last_exit = (child_exit) { .kind = CHILD_EXIT_EXEC_FAILED, .status = failure.error };
+                c->exit_reason_fixed = true;
+        }
         /* last_exit keeps the previous process's end until this one ends. */
         c->state = CHILD_STATE_STARTING;
 
         r = loop_add_child(c->supervisor->loop, &c->pidfd_source, c->pidfd, on_process_exit, c);
-        if (r >= 0)
-                r = loop_add_io(c->supervisor->loop, &c->status_source, c->status_fd, POLLIN, on_exec_status, c);
+        /* Not dispatched here: the caller of the launch is mid-way through
+         * an action of the state table. */
+        if (r >= 0 && failure.step < 0)
+                r = loop_add_defer(c->supervisor->loop, &c->exec_ok_source, on_exec_ok, c);
         if (r >= 0 && c->spec->ready == CHILD_READY_NOTIFY)
                 r = child_arm_timer(c, c->spec->ready_timeout_usec);
         if (r < 0) {

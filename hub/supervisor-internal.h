@@ -10,10 +10,11 @@
 
 #include "notify-socket.h"
 #include "restart-window.h"
+#include "spawn.h"
 #include "supervisor.h"
 
 typedef enum child_event {
-        CHILD_EVENT_EXEC_OK,     /* the exec-status pipe closed: execve succeeded */
+        CHILD_EVENT_EXEC_OK,     /* execve succeeded */
         CHILD_EVENT_EXEC_FAILED, /* a step before execve failed (last_exit says which) */
         CHILD_EVENT_READY,       /* READY=1 from the child's cgroup */
         CHILD_EVENT_EXIT,        /* the main process ended (last_exit) */
@@ -36,8 +37,7 @@ struct supervisor_child {
         pid_t last_pid; /* the process before pid (or before it was cleared) */
         int pidfd;
         loop_source *pidfd_source;
-        int status_fd; /* exec-status pipe, while starting */
-        loop_source *status_source;
+        loop_source *exec_ok_source; /* EXEC_OK, deferred out of the launch that learnt it */
         notify_socket *notify;
         loop_source *notify_source;
         int events_fd; /* cgroup.events, while draining */
@@ -93,6 +93,8 @@ struct supervisor {
         bool shutting_down;
         supervisor_shutdown_handler shutdown_done;
         void *shutdown_userdata;
+
+        spawner *spawner; /* the loop thread's, for every launch */
 
         /* Restore this RLIMIT_NOFILE in children (we raised our own). */
         bool set_nofile;

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "proc-stat.h"
 #include "string-table.h"
+#include "spawn.h"
 #include "supervisor-internal.h"
 #include "time-util.h"
 
@@ -100,6 +101,13 @@ int supervisor_new(loop *l, cgroup_subtree *t, const supervisor_options *o, supe
                                 (uint64_t) (o->max_seconds ?: SUPERVISOR_DEFAULT_MAX_SECONDS) * USEC_PER_SEC);
         if (r < 0)
                 return r;
+
+        r = spawner_new(&s->spawner);
+        if (r < 0) {
+                if (ret_reason)
+                        *ret_reason = "cannot set up spawning (stack, /dev/null)";
+                return r;
+        }
 
         r = cgroup_escape_name(o->name, ".hub", &group_name);
         if (r < 0)
@@ -192,6 +200,7 @@ supervisor *supervisor_free(supervisor *s) {
         }
         restart_window_done(&s->window);
         free(s->name);
+        spawner_free(s->spawner);
         free(s);
         return NULL;
 }
@@ -264,7 +273,7 @@ static int child_alloc(supervisor *s, const child_spec *spec, child_state state,
         if (!c)
                 return -ENOMEM;
         c->supervisor = s;
-        c->pidfd = c->status_fd = c->events_fd = -EBADF;
+        c->pidfd = c->events_fd = -EBADF;
         c->state = state;
         r = child_spec_copy(spec, &c->spec);
         if (r >= 0)

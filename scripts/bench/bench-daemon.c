@@ -402,7 +402,8 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "bench-daemon: start: %s\n", strerror(-r));
                 goto finish;
         }
-        (void) usleep(500000);
+        /* Steady state: past the daemon's once-a-second heap trim. */
+        (void) usleep(1500000);
         rss1 = vmrss(dpid);
         r = which(&c, n, pids, &running);
         if (r < 0 || running != n) {

@@ -128,6 +128,7 @@ static int on_status_timer(loop_source *s, uint64_t now, void *userdata) {
 
         phd_check_failed(d);
         phd_update_status(d);
+        phd_heap_trim(d);
         return 0;
 }
 

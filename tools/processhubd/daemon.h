@@ -124,6 +124,10 @@ void phd_maybe_ready(phd *d);
 void phd_update_status(phd *d);
 void phd_maybe_exit(phd *d);
 
+/* heap-trim.c: return the free pages of malloc's arenas to the kernel when
+ * they hold many (after a burst); called once a second. */
+void phd_heap_trim(phd *d);
+
 /* hubs.c */
 int phd_hub_start(phd *d, daemon_config *config, const hub_conf *conf);
 void phd_hub_begin_stop(phd_hub *h);

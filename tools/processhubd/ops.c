@@ -353,7 +353,7 @@ static int op_ls(request *q, phd_hub *h, op_reply *rep) {
 
 static int op_lookup(request *q, phd_hub *h, op_reply *rep) {
         _cleanup_free_ char *err = NULL;
-        const char *id;
+        const char *id = NULL;
         bool with_metadata = false;
         ph_child_info *info = NULL;
         int r;
@@ -371,7 +371,7 @@ static int op_lookup(request *q, phd_hub *h, op_reply *rep) {
 }
 
 static int op_pid(request *q, phd_hub *h, op_reply *rep) {
-        const char *id;
+        const char *id = NULL;
         pid_t pid;
         int r;
 
@@ -393,7 +393,7 @@ static int op_pid(request *q, phd_hub *h, op_reply *rep) {
 
 static int op_pids(request *q, phd_hub *h, op_reply *rep) {
         ph_instance *instances = NULL;
-        const char *id;
+        const char *id = NULL;
         size_t n = 0;
         int r;
 
@@ -412,7 +412,7 @@ static int op_pids(request *q, phd_hub *h, op_reply *rep) {
 
 static int op_tag(request *q, phd_hub *h, op_reply *rep) {
         ph_child_list *list = NULL;
-        const char *tag;
+        const char *tag = NULL;
         int r;
 
         if ((r = get_id(q, "tag", &tag, rep)) < 0)
@@ -456,7 +456,7 @@ static int op_which(request *q, phd_hub *h, op_reply *rep) {
 
 static int op_last_exit(request *q, phd_hub *h, op_reply *rep) {
         _cleanup_free_ char *text = NULL;
-        const char *id;
+        const char *id = NULL;
         int r;
 
         if ((r = get_id(q, "id", &id, rep)) < 0)
@@ -506,7 +506,7 @@ static int op_promote(request *q, phd_hub *h, op_reply *rep) {
 }
 
 static int get_key(request *q, ph_hook_key *ret, op_reply *rep) {
-        const char *key;
+        const char *key = NULL;
         int r;
 
         if ((r = get_id(q, "key", &key, rep)) < 0)
@@ -522,8 +522,8 @@ static int op_hook_add(request *q, phd_hub *h, op_reply *rep) {
         _cleanup_(decode_arena_done) decode_arena arena = {};
         _cleanup_free_ char *err = NULL;
         const char **argv = NULL;
-        const char *id;
-        ph_hook_key key;
+        const char *id = NULL;
+        ph_hook_key key = _PH_HOOK_KEY_INVALID;
         size_t n = 0;
         int r;
 
@@ -579,7 +579,7 @@ static int op_hook_rm(request *q, phd_hub *h, op_reply *rep) {
         _cleanup_(decode_arena_done) decode_arena arena = {};
         _cleanup_free_ char *err = NULL;
         const char **ids = NULL;
-        ph_hook_key key;
+        ph_hook_key key = _PH_HOOK_KEY_INVALID;
         size_t n = 0, removed = 0;
         int r;
 

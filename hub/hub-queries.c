@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 
 /* The queries: answered from the registry on the caller's thread, never
- * waiting on the loop or the network. Registry entries are immutable and
- * reference-counted, so an answer points into the entry it holds a
- * reference to instead of copying it: a lookup is a hash probe, a
- * reference and one small allocation. */
+ * waiting on the loop or the network, nor on a lock for a single child.
+ * Registry entries are immutable and reference-counted, so an answer points
+ * into the entry it holds a reference to instead of copying it: a lookup
+ * is a hash probe, a reference and one small allocation, and a pid is read
+ * in place without even the reference. */
 
 #include <stddef.h>
 #include <string.h>
@@ -26,19 +27,30 @@ typedef struct child_info_owned {
         registry_entry *entry;
 } child_info_owned;
 
-static ph_child_info *child_info_from_entry(registry_entry *e) {
-        child_info_owned *o = calloc(1, sizeof(*o));
+/* An info that keeps the reference e: on failure e is unref'd. */
+static ph_child_info *child_info_take(registry_entry *e) {
+        child_info_owned *o = malloc(sizeof(*o));
 
-        if (!o)
+        if (!o) {
+                registry_entry_unref(e);
                 return NULL;
-        o->entry = registry_entry_ref(e);
+        }
+        *o = (child_info_owned) {
+                .info = {
+                        .instances = (const ph_instance *) e->instances,
+                        .n_instances = e->n_instances,
+                        .tag = e->tag,
+                        .metadata = (const ph_kv *) e->metadata,
+                        .n_metadata = e->n_metadata,
+                },
+                .entry = e,
+        };
         hub_spec_to_public(e->spec, &o->info.spec);
-        o->info.instances = (const ph_instance *) e->instances;
-        o->info.n_instances = e->n_instances;
-        o->info.tag = e->tag;
-        o->info.metadata = (const ph_kv *) e->metadata;
-        o->info.n_metadata = e->n_metadata;
         return &o->info;
+}
+
+static ph_child_info *child_info_from_entry(registry_entry *e) {
+        return child_info_take(registry_entry_ref(e));
 }
 
 _public_ ph_child_info *ph_child_info_free(ph_child_info *info) {
@@ -61,8 +73,8 @@ _public_ int ph_child_lookup(ph_hub *hub, const char *child_id, ph_child_info **
         e = registry_lookup(hub->registry, child_id);
         if (!e)
                 return -ENOENT;
-        ph_child_info *info = child_info_from_entry(e);
-        registry_entry_unref(e);
+        /* The lookup's reference becomes the info's. */
+        ph_child_info *info = child_info_take(e);
         if (!info)
                 return -ENOMEM;
         *ret_info = info;
@@ -70,24 +82,13 @@ _public_ int ph_child_lookup(ph_hub *hub, const char *child_id, ph_child_info **
 }
 
 _public_ int ph_get_pid(ph_hub *hub, const char *child_id, pid_t *ret_pid) {
-        registry_entry *e;
-        pid_t pid = 0;
-
         assert_return(hub, -EINVAL);
         assert_return(child_id, -EINVAL);
         assert_return(ret_pid, -EINVAL);
         if (hub->remote) return client_get_pid(hub->remote, child_id, ret_pid);
 
-        e = registry_lookup(hub->registry, child_id);
-        if (!e)
-                return -ENOENT;
-        for (size_t i = 0; i < e->n_instances && pid == 0; i++)
-                pid = e->instances[i].pid;
-        registry_entry_unref(e);
-        if (pid == 0)
-                return -ESRCH; /* registered, but not running right now (restarting, failed) */
-        *ret_pid = pid;
-        return 0;
+        /* -ESRCH: registered, but not running right now (restarting, failed). */
+        return registry_lookup_pid(hub->registry, child_id, ret_pid);
 }
 
 _public_ void ph_instances_free(ph_instance *instances, size_t n) {

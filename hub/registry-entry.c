@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 
 /* Registry entries: immutable versions, reference-counted from any thread.
- * A version is one block (the entry, its instances, its id and node
+ * A version is one block (the entry, its id, its instances and their node
  * strings); the spec and the tag with metadata are blocks of their own,
  * shared by the successive versions that kept them, so that a pid update
  * copies a few bytes and not the child's argv and environment. */
@@ -107,6 +107,8 @@ int registry_meta_new(const char *tag, const registry_kv *kv, size_t n_kv, regis
         m->n_ref = 1;
         m->n_kv = n_kv;
         cursor = (char *) &m->kv[n_kv];
+        /* First: registry_entry_get_meta() finds the block from the tag
+         * when there are no pairs. */
         m->tag = tag ? copy_string(&cursor, tag) : NULL;
         for (size_t i = 0; i < n_kv; i++) {
                 m->kv[i].key = copy_string(&cursor, kv[i].key);
@@ -140,7 +142,8 @@ int registry_entry_build(
                 size_t n_instances,
                 registry_entry **ret) {
 
-        size_t size = sizeof(registry_entry_impl);
+        size_t size = sizeof(registry_entry_impl), id_size = strlen(id) + 1, instances_at;
+        registry_instance *copies;
         registry_entry_impl *e;
         char *cursor;
         int r;
@@ -150,10 +153,16 @@ int registry_entry_build(
         assert(instances || n_instances == 0);
         assert(ret);
 
-        r = size_add_array(&size, n_instances, sizeof(registry_instance));
+        r = size_add(&size, id_size);
         if (r < 0)
                 return r;
-        r = size_add(&size, strlen(id) + 1);
+        /* The instances after the id, aligned. */
+        r = size_add(&size, _Alignof(registry_instance) - 1);
+        if (r < 0)
+                return r;
+        size &= ~(_Alignof(registry_instance) - 1);
+        instances_at = size;
+        r = size_add_array(&size, n_instances, sizeof(registry_instance));
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n_instances; i++) {
@@ -165,19 +174,22 @@ int registry_entry_build(
         e = malloc(size);
         if (!e)
                 return -ENOMEM;
-        cursor = (char *) &e->instances[n_instances];
+        memcpy(e->id, id, id_size);
+        copies = (registry_instance *) ((char *) e + instances_at);
+        cursor = (char *) &copies[n_instances];
         for (size_t i = 0; i < n_instances; i++)
-                e->instances[i] = (registry_instance) {
+                copies[i] = (registry_instance) {
                         .node = copy_string(&cursor, instances[i].node),
                         .pid = instances[i].pid,
                 };
-        e->spec_box = registry_spec_box_ref(spec_box);
-        e->meta = registry_meta_ref(meta);
+        (void) registry_spec_box_ref(spec_box);
+        (void) registry_meta_ref(meta);
+        e->slot = NULL;
         e->pub = (registry_entry) {
                 .n_ref = 1,
-                .id = copy_string(&cursor, id),
+                .id = e->id,
                 .spec = &spec_box->spec,
-                .instances = n_instances > 0 ? e->instances : NULL,
+                .instances = n_instances > 0 ? copies : NULL,
                 .n_instances = n_instances,
                 .tag = meta ? meta->tag : NULL,
                 .metadata = meta && meta->n_kv > 0 ? meta->kv : NULL,
@@ -189,9 +201,8 @@ int registry_entry_build(
         return 0;
 }
 
-static registry_entry_impl *entry_impl(const registry_entry *e) {
-        /* pub is the first member */
-        return (registry_entry_impl *) e;
+static registry_spec_box *entry_spec_box(const registry_entry *e) {
+        return caa_container_of(e->spec, registry_spec_box, spec);
 }
 
 int registry_entry_with_instances(
@@ -200,15 +211,18 @@ int registry_entry_with_instances(
                 size_t n_instances,
                 registry_entry **ret) {
 
-        registry_entry_impl *impl = entry_impl(e);
-
-        return registry_entry_build(e->id, impl->spec_box, impl->meta, instances, n_instances, ret);
+        return registry_entry_build(e->id, entry_spec_box(e), registry_entry_get_meta(e), instances, n_instances, ret);
 }
 
 registry_meta *registry_entry_get_meta(const registry_entry *e) {
         assert(e);
 
-        return entry_impl(e)->meta;
+        /* The pairs, or else the tag string, begin at the block's kv[]. */
+        if (e->n_metadata > 0)
+                return caa_container_of(e->metadata, registry_meta, kv[0]);
+        if (e->tag)
+                return (registry_meta *) (e->tag - offsetof(registry_meta, kv));
+        return NULL;
 }
 
 int registry_entry_find_node(const registry_entry *e, const char *node) {
@@ -224,15 +238,14 @@ int registry_entry_find_node(const registry_entry *e, const char *node) {
 registry_entry *registry_entry_ref(registry_entry *e) {
         if (!e)
                 return NULL;
-        /* Relaxed: a reference can only be taken from another one (or under
-         * the registry's read lock, whose release orders it). */
+        /* Relaxed: a reference is only taken from another one, or by a
+         * point reader that found e in the index, with the acquire that
+         * ordered e's contents, while the registry's reference lasts. */
         __atomic_add_fetch(&e->n_ref, 1, __ATOMIC_RELAXED);
         return e;
 }
 
 registry_entry *registry_entry_unref(registry_entry *e) {
-        registry_entry_impl *impl;
-
         if (!e)
                 return NULL;
         /* Release so that this thread's reads of the entry happen before
@@ -240,10 +253,9 @@ registry_entry *registry_entry_unref(registry_entry *e) {
         if (__atomic_sub_fetch(&e->n_ref, 1, __ATOMIC_ACQ_REL) > 0)
                 return NULL;
 
-        impl = entry_impl(e);
-        registry_spec_box_unref(impl->spec_box);
-        registry_meta_unref(impl->meta);
-        free(impl);
+        registry_spec_box_unref(entry_spec_box(e));
+        registry_meta_unref(registry_entry_get_meta(e));
+        free(registry_entry_impl_of(e));
         return NULL;
 }
 

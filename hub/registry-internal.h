@@ -3,16 +3,25 @@
 
 /* The registry's insides, shared by its files only.
  *
- * The hash tables hold slots, not entries: a slot is the registry's mutable
- * place for one child id (hash handles, tag-list links, the pointer to the
- * current entry); entries are immutable versions that a slot points to in
- * turn. An update is then one pointer swap in the slot, and a reader holding
- * an old entry never shares a mutable field with the tables. Slots and tag
- * groups are touched only under the write lock, or read under the read
- * lock, or read by the writer thread (the only one that changes them)
+ * Two sides. Point readers (registry_lookup(), _contains(), _lookup_pid())
+ * take no lock: inside an RCU read-side section they probe the index, an
+ * open-addressing table whose cells point straight to the current entries,
+ * so that a hit costs a cell and the entry it points to. liburcu's
+ * "bulletproof" flavour: reader threads are the embedder's own and cannot
+ * be asked to register. Whatever such a reader may still be looking at
+ * when the writer replaces it (the registry's reference to an entry, an
+ * outgrown table) is released after a grace period (registry-reclaim.c).
+ *
+ * The other side is the writer's: slots, one per child id, hold what
+ * changes in place (the current version, the creation order, the tag
+ * group), and the tag index. Point readers never see them: the writer
+ * changes them under the write lock, listings read them under the read
+ * lock, and the writer thread (the only one that changes them) reads them
  * without any lock. */
 
 #include <pthread.h>
+#include <stdint.h>
+#include <urcu/urcu-bp.h>
 
 /* A failed allocation while growing a table is an -ENOMEM to return, not
  * an exit(): every file of the registry sees the tables through this. */
@@ -27,7 +36,8 @@ typedef struct registry_spec_box {
         child_spec spec;
 } registry_spec_box;
 
-/* Tag and metadata, shared likewise; strings follow in the same block. */
+/* Tag and metadata, shared likewise; strings follow in the same block,
+ * the tag's first (registry_entry_get_meta() finds the block from it). */
 typedef struct registry_meta {
         unsigned n_ref;
         char *tag;
@@ -35,24 +45,38 @@ typedef struct registry_meta {
         registry_kv kv[];
 } registry_meta;
 
-/* One allocation per entry version: this, the instances, then the id and
- * node strings. */
+typedef struct registry_slot registry_slot;
+
+/* One allocation per entry version: this, the id, the instances, then the
+ * node strings. Its spec box and metadata block are found from pub.spec
+ * and pub.tag / pub.metadata, not stored twice. */
 typedef struct registry_entry_impl {
-        registry_entry pub; /* first: the user's pointer is to it */
-        registry_spec_box *spec_box;
-        registry_meta *meta; /* NULL: no tag, no metadata */
-        registry_instance instances[];
+        registry_entry pub; /* first: a lookup reads its start and the id right after */
+        union {
+                /* While published: the slot that holds it, the writer's way
+                 * from an index cell to its slot. */
+                registry_slot *slot;
+                /* Once unpublished: the deferred drop of the registry's
+                 * reference (the slot is no longer needed then). */
+                struct rcu_head rcu;
+        };
+        /* == pub.id. At a fixed place, so that a probe compares it without
+         * first loading pub.id: the entry's two cache lines are fetched
+         * at once, not one after the other. */
+        char id[];
 } registry_entry_impl;
+
+static inline registry_entry_impl *registry_entry_impl_of(const registry_entry *e) {
+        return caa_container_of(e, registry_entry_impl, pub);
+}
 
 typedef struct registry_tag registry_tag;
 
-typedef struct registry_slot {
-        UT_hash_handle hh; /* in registry.slots, keyed by id */
-        registry_entry *entry; /* the current version: one reference */
-        registry_tag *tag;     /* the group the entry's tag puts it in, or NULL */
-        struct registry_slot *tag_prev, *tag_next; /* utlist DL links in tag->members */
-        char id[];
-} registry_slot;
+struct registry_slot {
+        registry_entry *entry;                /* the current version: the registry's reference */
+        registry_slot *prev, *next;           /* utlist DL links in registry.slots: creation order */
+        registry_slot *tag_prev, *tag_next;   /* in the group of entry->tag, when it has one */
+};
 
 /* The slots whose entry has a given tag; exists while it has members. */
 struct registry_tag {
@@ -62,11 +86,35 @@ struct registry_tag {
         char name[];
 };
 
+typedef struct registry_cell {
+        uint64_t hash;          /* of the id; kept when the cell becomes a tombstone */
+        registry_entry *entry;  /* NULL: never used since the table was built */
+} registry_cell;
+
+/* Power-of-two sized, linear probing, never more than half used (live
+ * cells and tombstones), so a probe always ends on an empty cell. A table
+ * once published is only changed cell by cell; a rebuilt one replaces it
+ * whole and it is freed after a grace period. */
+typedef struct registry_table {
+        struct rcu_head rcu;
+        size_t mask;   /* cells - 1 */
+        size_t n_used; /* cells not empty: the writer's */
+        registry_cell cells[];
+} registry_table;
+
 struct registry {
-        pthread_rwlock_t lock;
-        registry_slot *slots;
+        /* What point readers read; changed only when the writer publishes
+         * a rebuilt table. */
+        registry_table *table;
+        uint64_t seed; /* of the id hash: ids come from users */
+
+        /* The writer's and the listings', on a cache line of their own:
+         * the writer's stores must not take the readers' line away. */
+        _Alignas(64) pthread_rwlock_t lock;
+        registry_slot *slots; /* creation order */
         registry_tag *tags;
         size_t n_entries; /* written under the write lock, read atomically */
+        unsigned n_rebuilds;
 };
 
 static inline void registry_read_lock(registry *r) {
@@ -90,10 +138,37 @@ static inline void registry_unlock(registry *r) {
         (void) k;
 }
 
-/* registry.c: the slot of id, whose length and uthash hash value the caller
- * computed (HASH_VALUE), so that readers hash before taking the lock. Under
- * either lock, or from the writer thread. */
-registry_slot *registry_slot_find(registry *r, const char *id, size_t len, unsigned hashv);
+/* registry-index.c: id → current entry, for readers without a lock. */
+/* Seed the hash and create the first table. */
+int registry_index_init(registry *r);
+/* Free the current table: no reader may be left. */
+void registry_index_done(registry *r);
+uint64_t registry_hash(const registry *r, const char *id);
+/* id's current entry, borrowed, or NULL. Point readers call it inside a
+ * read-side section, the writer thread as it is. */
+registry_entry *registry_index_find(registry *r, const char *id, uint64_t hash);
+/* Writer: make room for one more entry, publishing a rebuilt table when
+ * the current one is full. -ENOMEM, and nothing changed, when it cannot. */
+int registry_index_reserve(registry *r);
+/* Writer: make e the entry of the id whose hash is given: a new cell when
+ * old is NULL (room reserved), old's cell when e replaces it, a tombstone
+ * when e is NULL. Readers see the cell change in one store. */
+void registry_index_publish(registry *r, uint64_t hash, registry_entry *old, registry_entry *e);
+/* Writer, after removals: a smaller table once the entries fill a
+ * sixteenth of it. Best effort: without memory the table stays. */
+void registry_index_shrink(registry *r);
+
+/* registry-reclaim.c: releasing what point readers may still see. */
+/* Start liburcu's reclaim thread with every signal blocked (see there). */
+void registry_reclaim_init(void);
+/* Drop the registry's reference to e once every reader that could have
+ * found it in the index is done with the index. */
+void registry_entry_retire(registry_entry *e);
+/* Free t likewise. */
+void registry_table_retire(registry_table *t);
+/* Wait until everything retired so far is released (tests, benchmarks,
+ * registry_free()). Never inside a read-side section. */
+void registry_reclaim_barrier(void);
 
 /* registry-entry.c: building immutable entries. */
 int registry_spec_box_new(const child_spec *spec, registry_spec_box **ret);
@@ -124,46 +199,54 @@ int registry_entry_find_node(const registry_entry *e, const char *node);
  * node is NULL. */
 int registry_entry_edit_instance(const registry_entry *e, size_t idx, const char *node, registry_entry **ret);
 
-/* registry-tag-index.c: tag → slots. Callers hold the write lock for
- * registry_tag_add(), _attach() and _detach(). */
+/* registry-tag-index.c: tag → slots. A slot is in the group of its
+ * entry's tag. Callers hold the write lock for registry_tag_add(),
+ * _attach() and _detach(). */
 registry_tag *registry_tag_find(registry *r, const char *name);
 int registry_tag_new(const char *name, registry_tag **ret);
 registry_tag *registry_tag_free(registry_tag *t);
 /* Put t in the index: -ENOMEM when the table cannot grow. */
 int registry_tag_add(registry *r, registry_tag *t);
 void registry_tag_attach(registry_tag *t, registry_slot *s);
-/* Take s out of its group; when that empties the group, it leaves the index
- * and is returned, to be freed once the lock is released. */
+/* Take s out of the group of its current entry's tag; when that empties
+ * the group, it leaves the index and is returned, to be freed once the
+ * lock is released. */
 registry_tag *registry_tag_detach(registry *r, registry_slot *s);
 
 /* registry-write.c: one child's change, prepared without the lock (all
  * that allocates), then published under the write lock. */
 typedef struct registry_change {
         registry_slot *slot;
-        bool slot_created;     /* slot is new, not in the table yet */
-        unsigned hashv;        /* of slot->id, for a created slot */
+        bool slot_created;     /* slot is new, not in the registry yet */
+        uint64_t hash;         /* of the id */
         registry_entry *entry; /* the version to publish, owned; NULL: remove the slot */
         bool retag;            /* the slot moves from its group to tag (NULL: none) */
         registry_tag *tag;
         bool tag_created;      /* tag is new, not in the index yet */
 } registry_change;
 
+/* The slot of id and its hash (for a change), on the writer thread. */
+registry_slot *registry_slot_find(registry *r, const char *id, uint64_t *ret_hash);
 /* Free what a change that was not committed allocated. */
 void registry_change_discard(registry_change *c);
 /* Publish c under the write lock. On success c's allocations belong to the
  * registry, and ret_old gets the registry's reference to the version that
- * was replaced or removed (NULL for a created slot). On failure (-ENOMEM
- * when a table could not grow) nothing changed and c still owns them. A
- * change that creates neither slot nor tag group cannot fail. */
+ * was replaced or removed (NULL for a created slot), to be retired. On
+ * failure (-ENOMEM when the tag table could not grow) nothing changed and
+ * c still owns them. A created slot needs room reserved in the index
+ * first. A change that creates neither slot nor tag group cannot fail. */
 int registry_change_commit(registry *r, registry_change *c, registry_entry **ret_old);
 
 static inline bool registry_node_valid(const char *node) {
         return node && node[0];
 }
 
-/* registry.c: for the tests and the benchmark, the main table's shape. */
+/* registry-index.c: for the tests and the benchmark, the index's shape
+ * (on the writer thread). */
 typedef struct registry_hash_stats {
-        unsigned n_items, n_buckets, max_chain;
-        bool noexpand; /* uthash gave up growing: the hash spreads badly */
+        size_t n_items, n_cells, n_tombstones;
+        size_t max_probe;   /* cells a lookup of a present id reads, at most */
+        double mean_probe;  /* and on average */
+        unsigned n_rebuilds; /* tables published since registry_new() */
 } registry_hash_stats;
 void registry_get_hash_stats(registry *r, registry_hash_stats *ret);

@@ -23,13 +23,19 @@ static void commit_batch(registry *r, registry_change *changes, size_t n, regist
                 k = registry_change_commit(r, &changes[i], &old);
                 assert(k == 0);
                 (void) k;
+                /* The caller's own reference: the registry's is retired
+                 * like any other, a point reader may still take one. */
                 if (removal && ret_removed)
-                        ret_removed[n_removed++] = old;
-                else
-                        registry_entry_unref(old);
+                        ret_removed[n_removed++] = registry_entry_ref(old);
+                registry_entry_retire(old);
         }
+        registry_index_shrink(r);
         if (ret_n_removed)
                 *ret_n_removed = n_removed;
+}
+
+static void change_init(registry *r, registry_change *c, registry_slot *s) {
+        *c = (registry_change) { .slot = s, .hash = registry_hash(r, s->entry->id) };
 }
 
 static void discard_batch(registry_change *changes, size_t n) {
@@ -50,7 +56,7 @@ int registry_rename_node(registry *r, const char *old_node, const char *new_node
         if (strcmp(old_node, new_node) == 0)
                 return 0;
 
-        for (registry_slot *s = r->slots; s; s = s->hh.next) {
+        for (registry_slot *s = r->slots; s; s = s->next) {
                 if (registry_entry_find_node(s->entry, old_node) < 0)
                         continue;
                 if (registry_entry_find_node(s->entry, new_node) >= 0)
@@ -65,12 +71,12 @@ int registry_rename_node(registry *r, const char *old_node, const char *new_node
         changes = calloc(n, sizeof(registry_change));
         if (!changes)
                 return -ENOMEM;
-        for (registry_slot *s = r->slots; s; s = s->hh.next) {
+        for (registry_slot *s = r->slots; s; s = s->next) {
                 int idx = registry_entry_find_node(s->entry, old_node);
 
                 if (idx < 0)
                         continue;
-                changes[i].slot = s;
+                change_init(r, &changes[i], s);
                 k = registry_entry_edit_instance(s->entry, idx, new_node, &changes[i].entry);
                 if (k < 0) {
                         discard_batch(changes, n);
@@ -94,7 +100,7 @@ int registry_drop_node(registry *r, const char *node, registry_entry ***ret_remo
         assert_return(registry_node_valid(node), -EINVAL);
         assert_return(!ret_removed == !ret_n, -EINVAL);
 
-        for (registry_slot *s = r->slots; s; s = s->hh.next) {
+        for (registry_slot *s = r->slots; s; s = s->next) {
                 if (registry_entry_find_node(s->entry, node) < 0)
                         continue;
                 n++;
@@ -119,12 +125,12 @@ int registry_drop_node(registry *r, const char *node, registry_entry ***ret_remo
         changes = calloc(n, sizeof(registry_change));
         if (!changes)
                 return -ENOMEM;
-        for (registry_slot *s = r->slots; s; s = s->hh.next) {
+        for (registry_slot *s = r->slots; s; s = s->next) {
                 int idx = registry_entry_find_node(s->entry, node);
 
                 if (idx < 0)
                         continue;
-                changes[i].slot = s;
+                change_init(r, &changes[i], s);
                 if (s->entry->n_instances > 1) {
                         k = registry_entry_edit_instance(s->entry, idx, NULL, &changes[i].entry);
                         if (k < 0) {

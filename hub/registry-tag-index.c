@@ -5,7 +5,8 @@
  * intrusive doubly-linked list of slots: joining and leaving are O(1) and
  * need no allocation, and a query walks exactly its members. The index
  * follows slots, not entry versions: an update that keeps the tag does not
- * touch it. */
+ * touch it. A slot does not point to its group: the entry's tag names it,
+ * and leaving a group (rarer than lookups of the slot) finds it by name. */
 
 #include <string.h>
 #include <utlist.h>
@@ -57,11 +58,9 @@ int registry_tag_add(registry *r, registry_tag *t) {
 void registry_tag_attach(registry_tag *t, registry_slot *s) {
         assert(t);
         assert(s);
-        assert(!s->tag);
 
         DL_APPEND2(t->members, s, tag_prev, tag_next);
         t->n_members++;
-        s->tag = t;
 }
 
 registry_tag *registry_tag_detach(registry *r, registry_slot *s) {
@@ -70,12 +69,12 @@ registry_tag *registry_tag_detach(registry *r, registry_slot *s) {
         assert(r);
         assert(s);
 
-        t = s->tag;
-        if (!t)
+        if (!s->entry || !s->entry->tag)
                 return NULL;
+        t = registry_tag_find(r, s->entry->tag);
+        assert(t);
         DL_DELETE2(t->members, s, tag_prev, tag_next);
         s->tag_prev = s->tag_next = NULL;
-        s->tag = NULL;
         if (--t->n_members > 0)
                 return NULL;
         HASH_DEL(r->tags, t);

@@ -2,12 +2,14 @@
 
 /* The registry's writers, all on the event-loop thread. Each change is
  * prepared without the lock (the new entry version, a new slot, a new tag
- * group: everything that allocates or copies), then committed under the
- * write lock with pointer swaps and O(1) index updates, and the old version
- * is dropped after the lock is released. The writer thread is the only one
- * that changes slots and groups, so it reads them without the lock. */
+ * group, room in the index: everything that allocates or copies), then
+ * committed under the write lock with pointer swaps and O(1) list and
+ * index updates, and the old version is retired: the registry's reference
+ * goes a grace period later. The writer thread is the only one that
+ * changes slots and groups, so it reads them without the lock. */
 
 #include <string.h>
+#include <utlist.h>
 
 #include "registry-internal.h"
 
@@ -41,14 +43,13 @@ static bool metadata_valid(const registry_kv *kv, size_t n) {
         return true;
 }
 
-static registry_slot *slot_find(registry *r, const char *id, unsigned *ret_hashv) {
-        size_t len = strlen(id);
-        unsigned hashv;
+registry_slot *registry_slot_find(registry *r, const char *id, uint64_t *ret_hash) {
+        uint64_t hash = registry_hash(r, id);
+        registry_entry *e = registry_index_find(r, id, hash);
 
-        HASH_VALUE(id, len, hashv);
-        if (ret_hashv)
-                *ret_hashv = hashv;
-        return registry_slot_find(r, id, len, hashv);
+        if (ret_hash)
+                *ret_hash = hash;
+        return e ? registry_entry_impl_of(e)->slot : NULL;
 }
 
 void registry_change_discard(registry_change *c) {
@@ -63,14 +64,14 @@ void registry_change_discard(registry_change *c) {
 /* Decide where the slot's tag group goes when its entry gets tag, creating
  * the group when the index has none yet. */
 static int change_prepare_tag(registry *r, registry_change *c, const char *tag) {
-        registry_tag *current = c->slot->tag;
+        const char *current = c->slot->entry ? c->slot->entry->tag : NULL;
         int k;
 
         if (!tag) {
                 c->retag = current != NULL;
                 return 0;
         }
-        if (current && strcmp(current->name, tag) == 0)
+        if (current && strcmp(current, tag) == 0)
                 return 0;
 
         c->retag = true;
@@ -88,45 +89,43 @@ int registry_change_commit(registry *r, registry_change *c, registry_entry **ret
         registry_tag *emptied = NULL;
         registry_slot *s = c->slot;
         bool removal = !c->entry;
-        registry_entry *old;
+        registry_entry *old = s->entry;
         int k;
 
+        assert(!c->slot_created || !old);
+
         registry_write_lock(r);
-        if (c->slot_created) {
-                HASH_ADD_KEYPTR_BYHASHVALUE(hh, r->slots, s->id, strlen(s->id), c->hashv, s);
-                if (!s->hh.tbl) {
-                        registry_unlock(r);
-                        return -ENOMEM;
-                }
-        }
         if (c->tag_created) {
                 k = registry_tag_add(r, c->tag);
                 if (k < 0) {
-                        if (c->slot_created)
-                                HASH_DEL(r->slots, s);
                         registry_unlock(r);
                         return k;
                 }
         }
 
-        old = s->entry;
         if (removal) {
                 emptied = registry_tag_detach(r, s);
-                HASH_DEL(r->slots, s);
+                DL_DELETE2(r->slots, s, prev, next);
                 __atomic_store_n(&r->n_entries, r->n_entries - 1, __ATOMIC_RELAXED);
         } else {
                 if (c->retag) {
+                        /* Leaves the group of the old version's tag. */
                         emptied = registry_tag_detach(r, s);
                         if (c->tag)
                                 registry_tag_attach(c->tag, s);
                 }
-                s->entry = TAKE_PTR(c->entry);
-                if (c->slot_created)
+                if (c->slot_created) {
+                        DL_APPEND2(r->slots, s, prev, next);
                         __atomic_store_n(&r->n_entries, r->n_entries + 1, __ATOMIC_RELAXED);
+                }
+                registry_entry_impl_of(c->entry)->slot = s;
+                s->entry = c->entry;
         }
+        /* Last: once in the index, point readers can see the change. */
+        registry_index_publish(r, c->hash, old, TAKE_PTR(c->entry));
         registry_unlock(r);
 
-        /* Readers reach slots and groups only under the lock: once it is
+        /* Listings reach slots and groups only under the lock: once it is
          * released, a removed slot and an emptied group are ours alone. */
         registry_tag_free(emptied);
         if (removal)
@@ -136,14 +135,17 @@ int registry_change_commit(registry *r, registry_change *c, registry_entry **ret
         return 0;
 }
 
-static int change_commit_and_drop(registry *r, registry_change *c) {
+static int change_commit_and_retire(registry *r, registry_change *c) {
+        bool removal = !c->entry;
         registry_entry *old = NULL;
         int k;
 
         k = registry_change_commit(r, c, &old);
         if (k < 0)
                 return k;
-        registry_entry_unref(old);
+        registry_entry_retire(old);
+        if (removal)
+                registry_index_shrink(r);
         return 0;
 }
 
@@ -205,7 +207,7 @@ int registry_insert(
         assert_return(!tag || tag[0], -EINVAL);
         assert_return(metadata_valid(metadata, n_metadata), -EINVAL);
 
-        c.slot = slot_find(r, spec->id, &c.hashv);
+        c.slot = registry_slot_find(r, spec->id, &c.hash);
         old = c.slot ? c.slot->entry : NULL;
 
         if (old && !tag && n_metadata == 0)
@@ -230,20 +232,20 @@ int registry_insert(
                 goto finish;
 
         if (!c.slot) {
-                size_t len = strlen(spec->id);
-
-                c.slot = calloc(1, sizeof(registry_slot) + len + 1);
+                k = registry_index_reserve(r);
+                if (k < 0)
+                        goto finish;
+                c.slot = calloc(1, sizeof(registry_slot));
                 if (!c.slot) {
                         k = -ENOMEM;
                         goto finish;
                 }
-                memcpy(c.slot->id, spec->id, len + 1);
                 c.slot_created = true;
         }
         k = change_prepare_tag(r, &c, c.entry->tag);
         if (k < 0)
                 goto finish;
-        k = change_commit_and_drop(r, &c);
+        k = change_commit_and_retire(r, &c);
         if (k < 0)
                 goto finish;
         k = old ? 0 : 1;
@@ -256,22 +258,22 @@ finish:
         return k;
 }
 
-static int remove_slot(registry *r, registry_slot *s) {
-        registry_change c = { .slot = s };
+static int remove_slot(registry *r, registry_slot *s, uint64_t hash) {
+        registry_change c = { .slot = s, .hash = hash };
 
-        return change_commit_and_drop(r, &c);
+        return change_commit_and_retire(r, &c);
 }
 
 /* Publish a version of s's entry with other instances: same spec, same
  * tag, so the commit cannot fail after the build. */
-static int replace_instances(registry *r, registry_slot *s, const registry_instance *instances, size_t n) {
-        registry_change c = { .slot = s };
+static int replace_instances(registry *r, registry_slot *s, uint64_t hash, const registry_instance *instances, size_t n) {
+        registry_change c = { .slot = s, .hash = hash };
         int k;
 
         k = registry_entry_with_instances(s->entry, instances, n, &c.entry);
         if (k < 0)
                 return k;
-        k = change_commit_and_drop(r, &c);
+        k = change_commit_and_retire(r, &c);
         if (k < 0)
                 registry_change_discard(&c);
         return k;
@@ -279,14 +281,15 @@ static int replace_instances(registry *r, registry_slot *s, const registry_insta
 
 int registry_remove(registry *r, const char *id) {
         registry_slot *s;
+        uint64_t hash;
 
         assert_return(r, -EINVAL);
         assert_return(id_valid(id), -EINVAL);
 
-        s = slot_find(r, id, NULL);
+        s = registry_slot_find(r, id, &hash);
         if (!s)
                 return -ENOENT;
-        return remove_slot(r, s);
+        return remove_slot(r, s, hash);
 }
 
 int registry_remove_node(registry *r, const char *id, const char *node) {
@@ -297,7 +300,7 @@ int registry_remove_node(registry *r, const char *id, const char *node) {
         assert_return(id_valid(id), -EINVAL);
         assert_return(registry_node_valid(node), -EINVAL);
 
-        c.slot = slot_find(r, id, NULL);
+        c.slot = registry_slot_find(r, id, &c.hash);
         if (!c.slot)
                 return -ENOENT;
         idx = registry_entry_find_node(c.slot->entry, node);
@@ -305,13 +308,13 @@ int registry_remove_node(registry *r, const char *id, const char *node) {
                 return idx;
 
         if (c.slot->entry->n_instances == 1) {
-                k = change_commit_and_drop(r, &c);
+                k = change_commit_and_retire(r, &c);
                 return k < 0 ? k : 1;
         }
         k = registry_entry_edit_instance(c.slot->entry, idx, NULL, &c.entry);
         if (k < 0)
                 return k;
-        k = change_commit_and_drop(r, &c);
+        k = change_commit_and_retire(r, &c);
         if (k < 0)
                 registry_change_discard(&c);
         return k < 0 ? k : 0;
@@ -321,6 +324,7 @@ int registry_update_pid(registry *r, const char *id, const char *node, pid_t pid
         _cleanup_free_ registry_instance *updated = NULL;
         const registry_entry *e;
         registry_slot *s;
+        uint64_t hash;
         int idx;
 
         assert_return(r, -EINVAL);
@@ -328,7 +332,7 @@ int registry_update_pid(registry *r, const char *id, const char *node, pid_t pid
         assert_return(registry_node_valid(node), -EINVAL);
         assert_return(pid > 0, -EINVAL);
 
-        s = slot_find(r, id, NULL);
+        s = registry_slot_find(r, id, &hash);
         if (!s)
                 return -ENOENT;
         e = s->entry;
@@ -343,5 +347,5 @@ int registry_update_pid(registry *r, const char *id, const char *node, pid_t pid
                 return -ENOMEM;
         memcpy(updated, e->instances, e->n_instances * sizeof(registry_instance));
         updated[idx].pid = pid;
-        return replace_instances(r, s, updated, e->n_instances);
+        return replace_instances(r, s, hash, updated, e->n_instances);
 }

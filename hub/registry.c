@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 
-/* The registry itself and its readers. Readers take the read lock for a
- * hash lookup and a reference-count increment; a listing takes it once and
- * copies one pointer per entry, its array allocated beforehand. The lock
- * prefers writers: a stream of overlapping listings cannot starve the
- * event-loop thread, at the price of a reader arriving while a writer waits
- * for a listing to end queueing behind both. */
+/* The registry itself and its readers. Point readers (a lookup, a pid, a
+ * membership test) take no lock: they probe the index inside an RCU
+ * read-side section (registry-index.c). A listing takes the read lock,
+ * which excludes the writer's commits, once, and copies one pointer per
+ * entry, its array allocated beforehand. The lock prefers writers: a
+ * stream of overlapping listings cannot starve the event-loop thread, at
+ * the price of a listing arriving while a writer waits for another one
+ * queueing behind both. */
 
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
+#include <utlist.h>
 
 #include "registry-internal.h"
 
@@ -18,26 +21,39 @@
 #define LIST_SLACK 64u
 
 int registry_new(registry **ret) {
-        _cleanup_free_ registry *r = NULL;
+        registry *r;
         pthread_rwlockattr_t attr;
         int k;
 
         assert_return(ret, -EINVAL);
 
-        r = calloc(1, sizeof(*r));
+        /* Aligned for the cache line of the writer's fields. */
+        r = aligned_alloc(_Alignof(registry), sizeof(registry));
         if (!r)
                 return -ENOMEM;
+        *r = (registry) {};
         k = pthread_rwlockattr_init(&attr);
-        if (k != 0)
+        if (k != 0) {
+                free(r);
                 return -k;
+        }
         k = pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
         if (k == 0)
                 k = pthread_rwlock_init(&r->lock, &attr);
         (void) pthread_rwlockattr_destroy(&attr);
-        if (k != 0)
+        if (k != 0) {
+                free(r);
                 return -k;
+        }
+        k = registry_index_init(r);
+        if (k < 0) {
+                (void) pthread_rwlock_destroy(&r->lock);
+                free(r);
+                return k;
+        }
+        registry_reclaim_init();
 
-        *ret = TAKE_PTR(r);
+        *ret = r;
         return 0;
 }
 
@@ -47,59 +63,73 @@ registry *registry_free(registry *r) {
         if (!r)
                 return NULL;
 
-        HASH_ITER(hh, r->slots, s, tmp) {
+        /* No reader is left: the registry's references go now. */
+        DL_FOREACH_SAFE2(r->slots, s, tmp, next) {
                 registry_tag_free(registry_tag_detach(r, s));
-                HASH_DEL(r->slots, s);
+                DL_DELETE2(r->slots, s, prev, next);
                 registry_entry_unref(s->entry);
                 free(s);
         }
         assert(!r->tags);
+        registry_index_done(r);
         (void) pthread_rwlock_destroy(&r->lock);
         free(r);
+        /* What earlier writes retired is released before this returns:
+         * memory use after a registry is gone is what its users hold. */
+        registry_reclaim_barrier();
         return NULL;
 }
 
-registry_slot *registry_slot_find(registry *r, const char *id, size_t len, unsigned hashv) {
-        registry_slot *s;
-
-        HASH_FIND_BYHASHVALUE(hh, r->slots, id, len, hashv, s);
-        return s;
-}
-
 registry_entry *registry_lookup(registry *r, const char *id) {
-        registry_entry *e = NULL;
-        registry_slot *s;
-        unsigned hashv;
-        size_t len;
+        registry_entry *e;
+        uint64_t hash;
 
         assert_return(r, NULL);
         assert_return(id, NULL);
 
-        len = strlen(id);
-        HASH_VALUE(id, len, hashv);
-
-        registry_read_lock(r);
-        s = registry_slot_find(r, id, len, hashv);
-        if (s)
-                e = registry_entry_ref(s->entry);
-        registry_unlock(r);
+        hash = registry_hash(r, id);
+        urcu_bp_read_lock();
+        /* The registry's reference lasts a grace period past the entry's
+         * removal from the index: a plain increment is enough. */
+        e = registry_entry_ref(registry_index_find(r, id, hash));
+        urcu_bp_read_unlock();
         return e;
 }
 
+int registry_lookup_pid(registry *r, const char *id, pid_t *ret_pid) {
+        registry_entry *e;
+        pid_t pid = 0;
+        uint64_t hash;
+
+        assert_return(r, -EINVAL);
+        assert_return(id, -EINVAL);
+        assert_return(ret_pid, -EINVAL);
+
+        hash = registry_hash(r, id);
+        urcu_bp_read_lock();
+        e = registry_index_find(r, id, hash);
+        if (e && e->n_instances > 0)
+                pid = e->instances[0].pid;
+        urcu_bp_read_unlock();
+        if (!e)
+                return -ENOENT;
+        if (pid == 0)
+                return -ESRCH;
+        *ret_pid = pid;
+        return 0;
+}
+
 bool registry_contains(registry *r, const char *id) {
-        unsigned hashv;
-        size_t len;
+        uint64_t hash;
         bool found;
 
         assert_return(r, false);
         assert_return(id, false);
 
-        len = strlen(id);
-        HASH_VALUE(id, len, hashv);
-
-        registry_read_lock(r);
-        found = registry_slot_find(r, id, len, hashv);
-        registry_unlock(r);
+        hash = registry_hash(r, id);
+        urcu_bp_read_lock();
+        found = registry_index_find(r, id, hash);
+        urcu_bp_read_unlock();
         return found;
 }
 
@@ -155,7 +185,7 @@ int registry_list(registry *r, registry_entry ***ret_entries, size_t *ret_n) {
                         return k;
         }
         n = 0;
-        for (registry_slot *s = r->slots; s; s = s->hh.next)
+        for (registry_slot *s = r->slots; s; s = s->next)
                 entries[n++] = registry_entry_ref(s->entry);
         registry_unlock(r);
 
@@ -211,7 +241,6 @@ int registry_find_existing(registry *r, char *const *ids, size_t n, char ***ret_
                         return -ENOMEM;
         }
 
-        /* One lock per id: a long list does not hold the writer off. */
         for (size_t i = 0; i < n; i++) {
                 if (!registry_contains(r, ids[i]))
                         continue;
@@ -231,25 +260,4 @@ int registry_find_existing(registry *r, char *const *ids, size_t n, char ***ret_
                 *ret_present = TAKE_PTR(present);
         }
         return (int) n_present;
-}
-
-void registry_get_hash_stats(registry *r, registry_hash_stats *ret) {
-        registry_hash_stats st = {};
-
-        assert(r);
-        assert(ret);
-
-        registry_read_lock(r);
-        if (r->slots) {
-                const UT_hash_table *tbl = r->slots->hh.tbl;
-
-                st.n_items = tbl->num_items;
-                st.n_buckets = tbl->num_buckets;
-                st.noexpand = tbl->noexpand;
-                for (unsigned i = 0; i < tbl->num_buckets; i++)
-                        if (tbl->buckets[i].count > st.max_chain)
-                                st.max_chain = tbl->buckets[i].count;
-        }
-        registry_unlock(r);
-        *ret = st;
 }

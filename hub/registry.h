@@ -7,16 +7,21 @@
  *
  * Threads: one thread writes (the hub's event-loop thread; the writers below
  * must never be called from two threads at once), any number of threads read
- * at the same time. A reader holds the registry's lock only for a hash
- * lookup and a reference-count increment (listings: one pointer copy per
- * entry), and a writer only for pointer swaps and index updates: everything
- * that allocates or copies happens outside the lock.
+ * at the same time. Point readers (registry_lookup(), _lookup_pid(),
+ * _contains(), _find_existing()) take no lock and never wait: they read an
+ * index inside an RCU read-side section (liburcu, "bulletproof" flavour: any
+ * thread may read, unregistered). Listings take a read lock that the writer
+ * takes only for pointer swaps and list updates; everything that allocates
+ * or copies happens outside it, and the writer never waits for a point
+ * reader either.
  *
  * Entries are immutable once published and reference-counted: an update
  * builds a new entry and swaps it in (copy-on-write); whoever holds a
  * reference to the old one goes on seeing the old data, unchanged, until it
  * drops it. Readers get references and read the entries at leisure, without
- * any lock. */
+ * any lock. The registry drops its own reference to a replaced or removed
+ * version a grace period later (once no point reader can still be about to
+ * take one), on liburcu's reclaim thread: until then n_ref counts it. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -61,7 +66,9 @@ registry_entry *registry_entry_unref(registry_entry *e);
 int registry_new(registry **ret);
 /* Frees the registry and drops its references to the entries: entries that
  * readers still hold stay valid until unref'd. No reader or writer may be
- * inside a registry call meanwhile. NULL-safe, returns NULL. */
+ * inside a registry call meanwhile, and the caller not inside an RCU
+ * read-side section: it waits for the references dropped a grace period
+ * late (a few milliseconds). NULL-safe, returns NULL. */
 registry *registry_free(registry *r);
 
 /* ---- Writers: the event-loop thread only. ----
@@ -129,6 +136,10 @@ int registry_drop_node(registry *r, const char *node, registry_entry ***ret_remo
 /* A new reference to id's entry, or NULL when there is none (or r or id is
  * NULL). Drop it with registry_entry_unref(). */
 registry_entry *registry_lookup(registry *r, const char *id);
+
+/* The pid of id's first instance, read in place (no reference taken):
+ * -ENOENT when id has no entry, -ESRCH when it has no instance. */
+int registry_lookup_pid(registry *r, const char *id, pid_t *ret_pid);
 
 /* References to all entries at one instant, in the order they were
  * created, in an array from malloc (NULL when empty): free both with

@@ -2,8 +2,10 @@
 
 /* The registry: every function with its bad arguments (exact errnos), merge
  * semantics, node-wide changes, the tag index, copy-on-write immutability,
- * 100,000 entries, and readers on four threads while the main thread
- * writes. No kernel needed; the ASan build checks that nothing leaks. */
+ * 100,000 entries, readers on four threads while the main thread writes,
+ * and lock-free point readers while the writer grows and shrinks the index
+ * again and again. No kernel needed; the ASan build checks that nothing
+ * leaks. */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -141,6 +143,18 @@ static void test_insert_lookup(void **state) {
         assert_int_equal(e->n_metadata, 0);
         registry_entry_unref(e);
         assert_int_equal(registry_size(r), 2);
+
+        /* The first instance's pid, read in place. */
+        pid_t pid = 0;
+        assert_int_equal(registry_lookup_pid(r, "web", &pid), 0);
+        assert_int_equal(pid, 100);
+        pid = 0;
+        assert_int_equal(registry_lookup_pid(r, "bare", &pid), -ESRCH);
+        assert_int_equal(registry_lookup_pid(r, "web2", &pid), -ENOENT);
+        assert_int_equal(pid, 0);
+        assert_int_equal(registry_update_pid(r, "web", "node-a", 101), 0);
+        assert_int_equal(registry_lookup_pid(r, "web", &pid), 0);
+        assert_int_equal(pid, 101);
 }
 
 static void test_merge(void **state) {
@@ -340,6 +354,8 @@ static void test_drop_node(void **state) {
         assert_int_equal(removed[0]->instances[0].pid, 11);
         assert_string_equal(removed[0]->tag, "t");
         assert_string_equal(removed[1]->id, "e4");
+        /* The registry's own reference goes a grace period later. */
+        registry_reclaim_barrier();
         assert_int_equal(removed[1]->n_ref, 1); /* only the caller holds it */
         registry_entries_free(removed, n_removed);
 
@@ -477,6 +493,7 @@ static void test_immutability(void **state) {
         assert_string_equal(v1->tag, "old");
         assert_string_equal(meta_get(v1, "version"), "1");
         assert_ptr_equal(list[0], v1);
+        registry_reclaim_barrier();
         assert_int_equal(v1->n_ref, 2); /* ours and the list's: the registry dropped its own */
         /* The new one. */
         assert_int_equal(v2->n_instances, 2);
@@ -519,12 +536,14 @@ static void test_scale(void **state) {
         }
         assert_int_equal(registry_size(r), SCALE_N);
 
-        /* The table grew with the entries: chains stay short. */
+        /* The index grew with the entries: at most half full, probe runs
+         * short. */
         registry_get_hash_stats(r, &st);
         assert_int_equal(st.n_items, SCALE_N);
-        assert_false(st.noexpand);
-        assert_true(st.n_buckets >= SCALE_N / 10);
-        assert_true(st.max_chain <= 30);
+        assert_int_equal(st.n_tombstones, 0);
+        assert_true(st.n_cells >= 2 * SCALE_N);
+        assert_true(st.mean_probe < 2.0);
+        assert_true(st.max_probe <= 64);
 
         for (unsigned i = 0; i < SCALE_N; i++) {
                 registry_entry *e;
@@ -565,6 +584,10 @@ static void test_scale(void **state) {
                 assert_int_equal(registry_remove(r, id), 0);
         }
         assert_int_equal(registry_size(r), 0);
+        /* And shrank as they went. */
+        registry_get_hash_stats(r, &st);
+        assert_int_equal(st.n_items, 0);
+        assert_true(st.n_cells <= 64);
         assert_int_equal(registry_list(r, &entries, &n), 0);
         assert_null(entries);
         assert_int_equal(registry_tag_query(r, "half", &entries, &n), 0);
@@ -913,6 +936,232 @@ static void test_concurrency(void **state) {
         free(model);
 }
 
+/* What a point reader found stays valid until its read-side section ends:
+ * the registry's reference to a replaced entry, and an outgrown table,
+ * are released a grace period later, not when the writer replaces them. */
+static void test_grace_period(void **state) {
+        _cleanup_registry_ registry *r = new_registry();
+        const registry_table *t;
+        registry_entry *e;
+        char id[32];
+
+        assert_int_equal(insert1(r, "x", "n", 1, NULL), 1);
+
+        urcu_bp_read_lock();
+        e = registry_index_find(r, "x", registry_hash(r, "x"));
+        t = r->table;
+        assert_non_null(e);
+        assert_int_equal(e->n_ref, 1); /* the registry's only */
+        /* Replaced, then removed; and enough entries for several larger
+         * tables. */
+        assert_int_equal(registry_update_pid(r, "x", "n", 2), 0);
+        assert_int_equal(registry_remove(r, "x"), 0);
+        for (unsigned i = 0; i < 200; i++) {
+                snprintf(id, sizeof id, "y-%u", i);
+                assert_int_equal(insert1(r, id, "n", (pid_t) i + 1, NULL), 1);
+        }
+        assert_ptr_not_equal(r->table, t);
+        /* Time for the reclaim thread to run anything it could. */
+        (void) nanosleep(&(struct timespec) { .tv_nsec = 50 * 1000 * 1000 }, NULL);
+        assert_int_equal(e->n_ref, 1);
+        assert_int_equal(e->instances[0].pid, 1);
+        /* The first table, frozen at its last state, still readable. */
+        size_t used = 0;
+        for (size_t i = 0; i <= t->mask; i++)
+                used += t->cells[i].entry != NULL;
+        assert_int_equal(used, t->n_used);
+        assert_true(used > 1);
+        /* A reference taken now outlives the section. */
+        assert_ptr_equal(registry_entry_ref(e), e);
+        urcu_bp_read_unlock();
+
+        registry_reclaim_barrier();
+        assert_int_equal(e->n_ref, 1); /* ours only */
+        assert_string_equal(e->id, "x");
+        registry_entry_unref(e);
+}
+
+/* ---- Point readers without a lock, across index rebuilds. ----
+ *
+ * Readers ask for three kinds of ids while the writer works: "s-<i>" are
+ * there from start to end (only their pids change) and must always be
+ * found; "m-<i>" are never inserted and must never be found; "w-<i>" come
+ * and go in waves that grow the index from a thousand cells to tens of
+ * thousands and shrink it back, several times. What a reader finds must be
+ * the id it asked for, whole, with a pid that encodes the id's number. */
+
+#define LF_STABLE 64
+#define LF_WAVE 20000
+#define LF_STRIDE 65536 /* above LF_WAVE: pid - 1 modulo it is the id's number */
+#define LF_READERS 3
+#define LF_MIN_WAVES 2
+#define LF_MAX_WAVES 8
+#define LF_USEC 2000000
+
+typedef struct lf_reader {
+        pthread_t thread;
+        registry *r;
+        unsigned seed;
+        unsigned long lookups, found_waves, errors;
+        char first_error[160];
+} lf_reader;
+
+static volatile bool lf_stop;
+
+static bool lf_pid_ok(pid_t pid, unsigned i) {
+        return pid > 0 && (unsigned) (pid - 1) % LF_STRIDE == i;
+}
+
+static void lf_error(lf_reader *c, const char *what, const char *id) {
+        if (c->errors++ == 0)
+                snprintf(c->first_error, sizeof c->first_error, "%s: %s", id, what);
+}
+
+/* e, found for id (kind k, number i): whole and the right one. */
+static void lf_check(lf_reader *c, const registry_entry *e, const char *id, unsigned i) {
+        if (strcmp(e->id, id) != 0 || strcmp(e->spec->id, id) != 0)
+                lf_error(c, "another id's entry", id);
+        else if (e->n_instances != 1 || strcmp(e->instances[0].node, "node-a") != 0)
+                lf_error(c, "instances", id);
+        else if (!lf_pid_ok(e->instances[0].pid, i))
+                lf_error(c, "pid", id);
+}
+
+static void *lf_reader_run(void *userdata) {
+        lf_reader *c = userdata;
+        char id[32];
+
+        while (!__atomic_load_n(&lf_stop, __ATOMIC_RELAXED)) {
+                unsigned kind = (unsigned) rand_r(&c->seed) % 4;
+                /* A quarter on s-0, which the writer changes all the time:
+                 * a reader often finds a version just as it is replaced. */
+                unsigned i = kind == 3 ? 0 : (unsigned) rand_r(&c->seed) % (kind == 0 ? LF_STABLE : LF_WAVE);
+
+                if (kind == 3)
+                        kind = 0;
+                registry_entry *e;
+                pid_t pid = 0;
+                int k;
+
+                snprintf(id, sizeof id, "%c-%u", "swm"[kind], i);
+                e = registry_lookup(c->r, id);
+                k = registry_lookup_pid(c->r, id, &pid);
+                c->lookups++;
+                switch (kind) {
+                case 0:
+                        if (!e || k != 0 || !registry_contains(c->r, id))
+                                lf_error(c, "always there, not found", id);
+                        break;
+                case 1:
+                        if (e)
+                                c->found_waves++;
+                        if (k != 0 && k != -ENOENT)
+                                lf_error(c, "pid lookup failed", id);
+                        break;
+                default:
+                        if (e || k != -ENOENT || registry_contains(c->r, id))
+                                lf_error(c, "never inserted, found", id);
+                        break;
+                }
+                if (e)
+                        lf_check(c, e, id, i);
+                if (k == 0 && !lf_pid_ok(pid, i))
+                        lf_error(c, "pid read in place", id);
+                registry_entry_unref(e);
+        }
+        return NULL;
+}
+
+static void lf_set(registry *r, char kind, unsigned i, unsigned round, int expected) {
+        char id[32];
+        child_spec s;
+        registry_instance in = { .node = "node-a", .pid = (pid_t) (round % 1000 * LF_STRIDE + i + 1) };
+
+        snprintf(id, sizeof id, "%c-%u", kind, i);
+        s = spec_for(id);
+        assert_int_equal(registry_insert(r, &s, &in, 1, NULL, NULL, 0), expected);
+}
+
+static void lf_set_pid(registry *r, char kind, unsigned i, unsigned round) {
+        char id[32];
+
+        snprintf(id, sizeof id, "%c-%u", kind, i);
+        assert_int_equal(registry_update_pid(r, id, "node-a", (pid_t) (round % 1000 * LF_STRIDE + i + 1)), 0);
+}
+
+static void test_lockfree_readers(void **state) {
+        _cleanup_registry_ registry *r = new_registry();
+        lf_reader readers[LF_READERS] = {};
+        registry_hash_stats st;
+        unsigned waves = 0, round = 0, start_rebuilds;
+        size_t max_cells = 0;
+        uint64_t end;
+        char id[32];
+
+        for (unsigned i = 0; i < LF_STABLE; i++)
+                lf_set(r, 's', i, 0, 1);
+        registry_get_hash_stats(r, &st);
+        start_rebuilds = st.n_rebuilds;
+
+        lf_stop = false;
+        for (unsigned t = 0; t < LF_READERS; t++) {
+                readers[t] = (lf_reader) { .r = r, .seed = t + 1 };
+                assert_int_equal(pthread_create(&readers[t].thread, NULL, lf_reader_run, &readers[t]), 0);
+        }
+
+        end = now_usec() + LF_USEC;
+        while (waves < LF_MAX_WAVES && (waves < LF_MIN_WAVES || now_usec() < end)) {
+                /* Up: every wave id, a stable pid changed now and then, a
+                 * wave id's pid too. */
+                for (unsigned i = 0; i < LF_WAVE; i++) {
+                        round++;
+                        lf_set(r, 'w', i, round, 1);
+                        lf_set_pid(r, 's', 0, round);
+                        if (i % 8 == 0)
+                                lf_set_pid(r, 's', round % LF_STABLE, round);
+                        if (i % 16 == 15)
+                                lf_set_pid(r, 'w', round % (i + 1), round);
+                }
+                registry_get_hash_stats(r, &st);
+                if (st.n_cells > max_cells)
+                        max_cells = st.n_cells;
+                /* Down, in another order, with merges of the stable ones. */
+                for (unsigned j = 0; j < LF_WAVE; j++) {
+                        unsigned i = (unsigned) ((j * 7919ULL) % LF_WAVE);
+
+                        round++;
+                        snprintf(id, sizeof id, "w-%u", i);
+                        assert_int_equal(registry_remove(r, id), 0);
+                        lf_set_pid(r, 's', 0, round);
+                        if (j % 8 == 0)
+                                lf_set(r, 's', round % LF_STABLE, round, 0);
+                }
+                waves++;
+        }
+        __atomic_store_n(&lf_stop, true, __ATOMIC_RELAXED);
+
+        for (unsigned t = 0; t < LF_READERS; t++) {
+                assert_int_equal(pthread_join(readers[t].thread, NULL), 0);
+                print_message("lock-free reader %u: %lu lookups, %lu wave ids found, %lu errors%s%s\n", t,
+                              readers[t].lookups, readers[t].found_waves, readers[t].errors,
+                              readers[t].errors ? ": " : "", readers[t].first_error);
+        }
+        registry_get_hash_stats(r, &st);
+        print_message("writer: %u waves of %u, %u index rebuilds, up to %zu cells, %zu at the end\n", waves, LF_WAVE,
+                      st.n_rebuilds - start_rebuilds, max_cells, st.n_cells);
+        for (unsigned t = 0; t < LF_READERS; t++) {
+                assert_int_equal(readers[t].errors, 0);
+                assert_true(readers[t].lookups > 0);
+        }
+        /* Each wave grew the index from 1,024 cells (256 for the first)
+         * to 65,536 and back: six doublings up, three rebuilds down. */
+        assert_true(waves >= LF_MIN_WAVES);
+        assert_true(max_cells >= 2 * LF_WAVE);
+        assert_true(st.n_rebuilds - start_rebuilds >= waves * 8);
+        assert_int_equal(st.n_items, LF_STABLE);
+        assert_int_equal(registry_size(r), LF_STABLE);
+}
+
 /* ---- Bad arguments: the exact errno, and nothing changed. ---- */
 
 static void test_bad_args(void **state) {
@@ -1003,6 +1252,11 @@ static void test_bad_args(void **state) {
         /* readers */
         assert_null(registry_lookup(NULL, "ok"));
         assert_null(registry_lookup(r, NULL));
+        pid_t pid = 99;
+        assert_int_equal(registry_lookup_pid(NULL, "ok", &pid), -EINVAL);
+        assert_int_equal(registry_lookup_pid(r, NULL, &pid), -EINVAL);
+        assert_int_equal(registry_lookup_pid(r, "ok", NULL), -EINVAL);
+        assert_int_equal(pid, 99);
         assert_false(registry_contains(NULL, "ok"));
         assert_false(registry_contains(r, NULL));
         assert_int_equal(registry_size(NULL), 0);
@@ -1038,6 +1292,8 @@ int main(void) {
                 cmocka_unit_test(test_immutability),
                 cmocka_unit_test(test_scale),
                 cmocka_unit_test(test_concurrency),
+                cmocka_unit_test(test_grace_period),
+                cmocka_unit_test(test_lockfree_readers),
                 cmocka_unit_test(test_bad_args),
         };
 

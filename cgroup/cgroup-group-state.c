@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "cgroup-internal.h"
 #include "log.h"
@@ -55,19 +56,19 @@ int cgroup_group_open_events(const cgroup_group *g) {
         return fd;
 }
 
-int cgroup_group_oom_kills(const cgroup_group *g, uint64_t *ret) {
+int cg_read_oom_kills(int dirfd, const char *dir, cgroup_backend b, uint64_t *ret) {
         uint64_t v;
         int r;
 
-        assert_return(g, -EINVAL);
-        assert_return(ret, -EINVAL);
+        assert(dir);
+        assert(ret);
 
-        switch (g->backend[CGROUP_CONTROLLER_MEMORY]) {
+        switch (b) {
         case CGROUP_BACKEND_V2:
-                r = cg_read_keyed_u64(g->v2_dir, "memory.events", "oom_kill", &v);
+                r = cg_read_keyed_u64_at(dirfd, dir, "memory.events", "oom_kill", &v);
                 break;
         case CGROUP_BACKEND_V1:
-                r = cg_read_keyed_u64(g->v1_dir[CGROUP_CONTROLLER_MEMORY], "memory.oom_control", "oom_kill", &v);
+                r = cg_read_keyed_u64_at(dirfd, dir, "memory.oom_control", "oom_kill", &v);
                 break;
         default:
                 return -ENOENT;
@@ -80,6 +81,50 @@ int cgroup_group_oom_kills(const cgroup_group *g, uint64_t *ret) {
                 return r;
         *ret = v;
         return 0;
+}
+
+int cgroup_group_oom_kills(const cgroup_group *g, uint64_t *ret) {
+        cgroup_backend b;
+
+        assert_return(g, -EINVAL);
+        assert_return(ret, -EINVAL);
+
+        b = g->backend[CGROUP_CONTROLLER_MEMORY];
+        if (b != CGROUP_BACKEND_V2 && b != CGROUP_BACKEND_V1)
+                return -ENOENT;
+        return cg_read_oom_kills(AT_FDCWD, b == CGROUP_BACKEND_V2 ? g->v2_dir : g->v1_dir[CGROUP_CONTROLLER_MEMORY],
+                                 b, ret);
+}
+
+/* PIDFD_GET_INFO (Linux 6.13), in its first published size, which every
+ * later kernel accepts: the C library's headers may predate it. */
+struct pidfd_info_v0 {
+        uint64_t mask;
+        uint64_t cgroupid;
+        uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+        uint32_t spare0;
+};
+#define PIDFD_INFO_CGROUPID_V0 (UINT64_C(1) << 2)
+#define PIDFD_GET_INFO_V0 _IOWR(0xFF, 11, struct pidfd_info_v0)
+
+int cgroup_group_contains_pidfd(const cgroup_group *g, int pidfd, pid_t pid) {
+        struct pidfd_info_v0 info = { .mask = PIDFD_INFO_CGROUPID_V0 };
+
+        assert_return(g, -EINVAL);
+        assert_return(pidfd >= 0, -EINVAL);
+        assert_return(pid > 0, -EINVAL);
+
+        /* One ioctl instead of reading and parsing /proc/<pid>/cgroup; it
+         * only answers "in the group itself", so anything else (below it,
+         * an older kernel, an id not learnt) asks /proc. */
+        if (g->id != 0) {
+                if (ioctl(pidfd, PIDFD_GET_INFO_V0, &info) >= 0) {
+                        if ((info.mask & PIDFD_INFO_CGROUPID_V0) && info.cgroupid == g->id)
+                                return 1;
+                } else if (errno == ESRCH)
+                        return -ESRCH;
+        }
+        return cgroup_group_contains_pid(g, pid);
 }
 
 int cgroup_group_contains_pid(const cgroup_group *g, pid_t pid) {

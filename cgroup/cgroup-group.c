@@ -132,6 +132,24 @@ static int enable_controller(const cgroup_group *g, cgroup_controller c) {
         return 0;
 }
 
+int cgroup_group_enable_controllers(const cgroup_group *g, const cgroup_policy *p, unsigned *done) {
+        int r;
+
+        for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
+                if (g->backend[c] != CGROUP_BACKEND_V2 || (done && (*done & (1u << c))))
+                        continue;
+                if (!cgroup_policy_uses(p, c) && c != CGROUP_CONTROLLER_MEMORY)
+                        continue;
+                r = enable_controller(g, c);
+                if (r < 0 && cgroup_policy_uses(p, c))
+                        return log_debug_errno(r, "cgroup: cannot enable %s above %s: %s",
+                                               cgroup_controller_to_string(c), g->v2_dir, strerror(-r));
+                if (done)
+                        *done |= 1u << c; /* done, or refused where only best effort */
+        }
+        return 0;
+}
+
 cgroup_group *cgroup_group_free(cgroup_group *g) {
         if (!g)
                 return NULL;
@@ -147,7 +165,7 @@ cgroup_group *cgroup_group_free(cgroup_group *g) {
         return NULL;
 }
 
-static int group_alloc(const cgroup_subtree *t, const cgroup_group *parent, const char *name, cgroup_group **ret) {
+int cgroup_group_alloc(const cgroup_subtree *t, const cgroup_group *parent, const char *name, cgroup_group **ret) {
         _cleanup_cgroup_group_ cgroup_group *g = NULL;
 
         g = calloc(1, sizeof *g);
@@ -254,7 +272,7 @@ static int group_new(cgroup_subtree *t, cgroup_group *parent, const char *name, 
         if (r < 0)
                 return r;
 
-        r = group_alloc(t, parent, name, &g);
+        r = cgroup_group_alloc(t, parent, name, &g);
         if (r < 0)
                 return r;
 
@@ -267,16 +285,9 @@ static int group_new(cgroup_subtree *t, cgroup_group *parent, const char *name, 
                         return log_debug_errno(-ENOENT, "cgroup: parent %s is gone", parent->v2_dir);
         }
 
-        for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
-                if (g->backend[c] != CGROUP_BACKEND_V2)
-                        continue;
-                if (!cgroup_policy_uses(p, c) && c != CGROUP_CONTROLLER_MEMORY)
-                        continue;
-                r = enable_controller(g, c);
-                if (r < 0 && cgroup_policy_uses(p, c))
-                        return log_debug_errno(r, "cgroup: cannot enable %s above %s: %s",
-                                               cgroup_controller_to_string(c), g->v2_dir, strerror(-r));
-        }
+        r = cgroup_group_enable_controllers(g, p, NULL);
+        if (r < 0)
+                return r;
 
         r = cg_mkdir(g->v2_dir);
         if (r < 0)

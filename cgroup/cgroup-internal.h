@@ -54,7 +54,23 @@ struct cgroup_group {
         char *v2_rel;     /* as /proc/<pid>/cgroup shows it */
         char *v1_own_dir[_CGROUP_CONTROLLER_MAX];
         char *v1_dir[_CGROUP_CONTROLLER_MAX]; /* may not exist */
+        /* The v2 directory's inode, which is the kernel's cgroup id, when
+         * it was learnt on the way (cgroup_adoption_take()); 0 if not. */
+        uint64_t id;
 };
+
+/* cgroup-group.c */
+/* The handle of parent/name, all paths filled in; nothing is touched. */
+int cgroup_group_alloc(const cgroup_subtree *t, const cgroup_group *parent, const char *name, cgroup_group **ret);
+/* The v2 controllers p uses enabled in cgroup.subtree_control from <own>
+ * down to g's parent, and memory, best effort, for the OOM counts. done
+ * (optional): a bit per controller tried already, skipped and added to. */
+int cgroup_group_enable_controllers(const cgroup_group *g, const cgroup_policy *p, unsigned *done);
+
+/* cgroup-group-state.c */
+/* The OOM kill count in the memory files of dir (relative to dirfd) for
+ * memory on backend b: -ENOENT when not accounted there. */
+int cg_read_oom_kills(int dirfd, const char *dir, cgroup_backend b, uint64_t *ret);
 
 /* cgroup-hierarchy.c */
 const char *cgroup_controller_to_v1_string(cgroup_controller c);
@@ -82,6 +98,8 @@ int cg_write_file(const char *path, const char *value);
 int cg_read_attr(const char *dir, const char *file, char **ret);
 int cg_write_attr(const char *dir, const char *file, const char *value);
 int cg_parse_keyed_u64(const char *s, const char *key, uint64_t *ret);
+/* dir relative to dirfd (or AT_FDCWD) */
+int cg_read_keyed_u64_at(int dirfd, const char *dir, const char *file, const char *key, uint64_t *ret);
 int cg_read_keyed_u64(const char *dir, const char *file, const char *key, uint64_t *ret);
 int cg_read_pids(const char *dir, pid_t **ret, size_t *ret_n);
 int cg_is_dir(const char *path);

@@ -170,15 +170,32 @@ int cg_parse_keyed_u64(const char *s, const char *key, uint64_t *ret) {
         return -ENODATA;
 }
 
-/* -ENOENT for a missing file, -ENODATA for a missing key. */
-int cg_read_keyed_u64(const char *dir, const char *file, const char *key, uint64_t *ret) {
-        _cleanup_free_ char *s = NULL;
-        int r;
+/* -ENOENT for a missing file, -ENODATA for a missing key. The keyed files
+ * are a few short lines, and the kernel hands such a file over in one
+ * read(): on the stack, without allocating (adoption reads one per child). */
+int cg_read_keyed_u64_at(int dirfd, const char *dir, const char *file, const char *key, uint64_t *ret) {
+        _cleanup_close_ int fd = -EBADF;
+        char path[PATH_MAX], buf[1024];
+        ssize_t n;
 
-        r = cg_read_attr(dir, file, &s);
-        if (r < 0)
-                return r;
-        return cg_parse_keyed_u64(s, key, ret);
+        if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int) sizeof path)
+                return -ENAMETOOLONG;
+        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        do
+                n = read(fd, buf, sizeof buf - 1);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if ((size_t) n == sizeof buf - 1)
+                return -EFBIG;
+        buf[n] = '\0';
+        return cg_parse_keyed_u64(buf, key, ret);
+}
+
+int cg_read_keyed_u64(const char *dir, const char *file, const char *key, uint64_t *ret) {
+        return cg_read_keyed_u64_at(AT_FDCWD, dir, file, key, ret);
 }
 
 int cg_read_pids(const char *dir, pid_t **ret, size_t *ret_n) {

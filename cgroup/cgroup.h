@@ -168,6 +168,26 @@ int cgroup_group_new(cgroup_subtree *t, cgroup_group *parent, const char *name, 
  * adopted. Missing directories are created as by cgroup_group_new(). */
 int cgroup_group_adopt(cgroup_subtree *t, cgroup_group *parent, const char *name, const cgroup_policy *p,
                        cgroup_group **ret);
+/* Many groups below one parent taken back at once (a supervisor adopting
+ * the children of its killed predecessor): the parent's directories are
+ * opened and listed once. cgroup_adoption_take() is cgroup_group_adopt(t,
+ * parent, name, p, ret) for a group whose directories were all listed (in
+ * v2, and in the v1 hierarchies p and the memory accounting need, the rule
+ * of cgroup_group_new()): taken without a syscall and without writing
+ * anything, not even p, which the group got when it was made (write it
+ * with cgroup_group_set_policy() if it may differ); the controllers p uses
+ * are enabled above the groups once per adoption. Any other group (one
+ * missing a directory, made since, or below a directory that could not be
+ * read) is taken the long way, by cgroup_group_adopt().
+ * cgroup_adoption_oom_kills() is cgroup_group_oom_kills() for a group taken
+ * by a, read below the held directory (-EINVAL for another group). Only
+ * -ENOMEM fails cgroup_adoption_new(). The adoption refers to t and
+ * parent: free it before them. */
+typedef struct cgroup_adoption cgroup_adoption;
+int cgroup_adoption_new(cgroup_subtree *t, cgroup_group *parent, cgroup_adoption **ret);
+int cgroup_adoption_take(cgroup_adoption *a, const char *name, const cgroup_policy *p, cgroup_group **ret);
+int cgroup_adoption_oom_kills(const cgroup_adoption *a, const cgroup_group *g, uint64_t *ret);
+cgroup_adoption *cgroup_adoption_free(cgroup_adoption *a);
 /* Frees the handle, leaves the directories. Accepts NULL, returns NULL. */
 cgroup_group *cgroup_group_free(cgroup_group *g);
 /* Absolute path of the v2 directory. */
@@ -230,6 +250,11 @@ int cgroup_group_oom_kills(const cgroup_group *g, uint64_t *ret);
  * that only shares a prefix, "a" vs "a2", is not below). -ESRCH when there is
  * no such process. */
 int cgroup_group_contains_pid(const cgroup_group *g, pid_t pid);
+/* The same for the process pidfd names (pid is its pid, for /proc): when
+ * the process is in the group itself and the kernel tells (PIDFD_GET_INFO,
+ * Linux 6.13) this costs one ioctl instead of a read of /proc/<pid>/cgroup;
+ * -ESRCH when it has been reaped. */
+int cgroup_group_contains_pidfd(const cgroup_group *g, int pidfd, pid_t pid);
 /* Remove the directories in every hierarchy (the group must be empty:
  * -EBUSY otherwise; child groups must be gone: -ENOTEMPTY). The handle stays
  * valid, to be freed. Missing directories are not an error. */
@@ -255,6 +280,11 @@ static inline void cgroup_group_freep(cgroup_group **g) {
         if (*g)
                 cgroup_group_free(*g);
 }
+static inline void cgroup_adoption_freep(cgroup_adoption **a) {
+        if (*a)
+                cgroup_adoption_free(*a);
+}
 #define _cleanup_cgroup_hierarchy_ __attribute__((cleanup(cgroup_hierarchy_freep)))
 #define _cleanup_cgroup_subtree_ __attribute__((cleanup(cgroup_subtree_freep)))
 #define _cleanup_cgroup_group_ __attribute__((cleanup(cgroup_group_freep)))
+#define _cleanup_cgroup_adoption_ __attribute__((cleanup(cgroup_adoption_freep)))

@@ -289,22 +289,45 @@ typedef struct adopt_args {
         int n_strays;
 } adopt_args;
 
+/* Every record adopted as it was: the file says what runs, and writing it
+ * again (hundreds of milliseconds of the loop at 10,000 children, just when
+ * the owner starts answering) would change nothing. */
+static void hub_state_mark_clean(ph_hub *hub) {
+        hub_state *st = hub->state;
+
+        st->dirty = false;
+        if (st->flush)
+                (void) loop_source_set_enabled(st->flush, false);
+}
+
 static int hub_adopt_on_loop(ph_hub *hub, void *userdata) {
         hub_state *st = hub->state;
         adopt_args *a = userdata;
+        _cleanup_free_ supervisor_adoptee *list = NULL;
+        int r;
+
+        list = calloc(st->n_records ?: 1, sizeof(supervisor_adoptee));
+        if (!list)
+                return -ENOMEM;
+        for (size_t i = 0; i < st->n_records; i++)
+                list[i] = (supervisor_adoptee) {
+                        .spec = st->records[i].spec,
+                        .pid = st->records[i].pid,
+                        .start_time = st->records[i].start_time,
+                        .restarts = st->records[i].restarts,
+                };
+        r = supervisor_adopt_children(hub->supervisor, list, st->n_records);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < st->n_records; i++) {
                 state_record *rec = &st->records[i];
-                const char *reason = NULL;
-                int r;
 
-                r = supervisor_adopt_child(hub->supervisor, rec->spec, rec->pid, rec->start_time, rec->restarts,
-                                           &reason);
-                if (r == -EEXIST)
+                if (list[i].result == -EEXIST)
                         continue; /* recorded twice: the first one counts */
-                if (r < 0) {
+                if (list[i].result < 0) {
                         log_debug("hub %s: child %s not adopted: %s", hub->hub_id, rec->spec->id,
-                                  reason ?: strerror(-r));
+                                  list[i].reason ?: strerror(-list[i].result));
                         a->fresh[a->n_fresh++] = i;
                         continue;
                 }
@@ -316,7 +339,10 @@ static int hub_adopt_on_loop(ph_hub *hub, void *userdata) {
                 a->n_adopted++;
         }
         a->n_strays = supervisor_remove_strays(hub->supervisor);
-        hub_state_mark_dirty(hub);
+        if (st->n_records > 0 && a->n_adopted == st->n_records)
+                hub_state_mark_clean(hub);
+        else
+                hub_state_mark_dirty(hub);
         return 0;
 }
 

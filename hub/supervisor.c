@@ -367,7 +367,7 @@ static int adopt_verify(const cgroup_group *g, pid_t pid, uint64_t start_time, i
                 *ret_reason = "adopt: the pid belongs to another process now (start time differs)";
                 return -ESRCH;
         }
-        r = cgroup_group_contains_pid(g, pid);
+        r = cgroup_group_contains_pidfd(g, pidfd, pid);
         if (r < 0 && r != -ESRCH)
                 return r;
         if (r <= 0) {
@@ -383,60 +383,55 @@ static int adopt_verify(const cgroup_group *g, pid_t pid, uint64_t start_time, i
         return 0;
 }
 
-int supervisor_adopt_child(supervisor *s, const child_spec *spec, pid_t pid, uint64_t start_time, unsigned restarts,
-                           const char **ret_reason) {
+/* One of supervisor_adopt_children(), its groups looked up below the hub
+ * group's directories held by a. */
+static int adopt_one(supervisor *s, cgroup_adoption *a, const supervisor_adoptee *e, const char **ret_reason) {
         _cleanup_free_ char *leaf = NULL;
         const char *field = NULL, *reason = NULL;
         supervisor_child *c;
         int pidfd = -EBADF, r;
 
-        assert_return(s, -EINVAL);
-        assert_return(spec, -EINVAL);
-        assert_return(pid >= 0, -EINVAL);
-
-        r = child_spec_validate(spec, &field, &reason);
+        if (!e->spec || e->pid < 0)
+                return -EINVAL;
+        r = child_spec_validate(e->spec, &field, &reason);
         if (r < 0) {
-                if (ret_reason)
-                        *ret_reason = field;
+                *ret_reason = field;
                 return r;
         }
-        if (s->shutting_down)
-                return -ESHUTDOWN;
-        HASH_FIND_STR(s->children, spec->id, c);
+        HASH_FIND_STR(s->children, e->spec->id, c);
         if (c)
                 return -EEXIST;
 
-        r = child_alloc(s, spec, CHILD_STATE_RUNNING, &c, &leaf);
+        r = child_alloc(s, e->spec, CHILD_STATE_RUNNING, &c, &leaf);
         if (r < 0)
                 return r;
-        /* Its limits were set when it was first made; applying them again
-         * changes nothing for the same spec. */
-        r = cgroup_group_adopt(s->subtree, s->group, leaf, &spec->limits, &c->group);
+        /* Its limits were set when it was first made: taken as it is. */
+        r = cgroup_adoption_take(a, leaf, &e->spec->limits, &c->group);
         if (r < 0) {
                 reason = "cgroup: the child's group cannot be opened";
                 goto fail;
         }
-        r = pid > 0 ? adopt_verify(c->group, pid, start_time, &pidfd, &reason) : -ESRCH;
+        r = e->pid > 0 ? adopt_verify(c->group, e->pid, e->start_time, &pidfd, &reason) : -ESRCH;
         if (r < 0) {
-                if (pid == 0)
+                if (e->pid == 0)
                         reason = "adopt: no process was running";
                 /* Whatever is left in the leaf is not the recorded child:
                  * it goes, and a fresh start finds an empty leaf. */
-                log_debug("child %s: not adopted (%s), emptying %s", spec->id, reason ?: strerror(-r),
+                log_debug("child %s: not adopted (%s), emptying %s", e->spec->id, reason ?: strerror(-r),
                           cgroup_group_path(c->group));
                 kill_and_remove(c->group, -EBADF);
                 goto fail;
         }
 
-        c->pid = pid;
+        c->pid = e->pid;
         c->pidfd = pidfd;
-        c->start_time = start_time;
-        c->start_time_pid = pid;
-        c->restarts = restarts;
+        c->start_time = e->start_time;
+        c->start_time_pid = e->pid;
+        c->restarts = e->restarts;
         c->start_reported = true;
         c->exec_done = true;
         c->running_since_usec = loop_now(s->loop) ?: now_usec();
-        if (cgroup_group_oom_kills(c->group, &c->oom_kills_at_spawn) < 0)
+        if (cgroup_adoption_oom_kills(a, c->group, &c->oom_kills_at_spawn) < 0)
                 c->oom_kills_at_spawn = 0;
         r = child_watch_adopted(c);
         if (r < 0) {
@@ -445,14 +440,51 @@ int supervisor_adopt_child(supervisor *s, const child_spec *spec, pid_t pid, uin
         }
         supervisor_index_child(s, c);
         s->n_children++;
-        log_debug("child %s: adopted pid %d", spec->id, (int) pid);
+        log_debug("child %s: adopted pid %d", e->spec->id, (int) e->pid);
         return 0;
 
 fail:
-        if (ret_reason && reason)
-                *ret_reason = reason;
+        *ret_reason = reason;
         supervisor_child_free(c);
         return r;
+}
+
+int supervisor_adopt_children(supervisor *s, supervisor_adoptee *list, size_t n) {
+        _cleanup_cgroup_adoption_ cgroup_adoption *a = NULL;
+        int r;
+
+        assert_return(s, -EINVAL);
+        assert_return(list || n == 0, -EINVAL);
+
+        if (s->shutting_down)
+                return -ESHUTDOWN;
+        if (n == 0)
+                return 0;
+        r = cgroup_adoption_new(s->subtree, s->group, &a);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                list[i].reason = NULL;
+                list[i].result = adopt_one(s, a, &list[i], &list[i].reason);
+        }
+        return 0;
+}
+
+int supervisor_adopt_child(supervisor *s, const child_spec *spec, pid_t pid, uint64_t start_time, unsigned restarts,
+                           const char **ret_reason) {
+        supervisor_adoptee e = { .spec = spec, .pid = pid, .start_time = start_time, .restarts = restarts };
+        int r;
+
+        assert_return(s, -EINVAL);
+        assert_return(spec, -EINVAL);
+        assert_return(pid >= 0, -EINVAL);
+
+        r = supervisor_adopt_children(s, &e, 1);
+        if (r < 0)
+                return r;
+        if (e.result < 0 && ret_reason && e.reason)
+                *ret_reason = e.reason;
+        return e.result;
 }
 
 static void closedirp(DIR **d) {

@@ -117,6 +117,20 @@ int supervisor_start_child(supervisor *s, const child_spec *spec, supervisor_sta
  * -ESHUTDOWN as supervisor_start_child(). */
 int supervisor_adopt_child(supervisor *s, const child_spec *spec, pid_t pid, uint64_t start_time, unsigned restarts,
                            const char **ret_reason);
+/* supervisor_adopt_child() for each entry of list, in order, with the hub
+ * group's directories read once for all of them (the way to take back
+ * thousands): each entry's result is what that call would return, with its
+ * reason. The call itself fails (-ESHUTDOWN, -ENOMEM) before trying any
+ * entry. */
+typedef struct supervisor_adoptee {
+        const child_spec *spec;
+        pid_t pid; /* 0: no process was running */
+        uint64_t start_time;
+        unsigned restarts;
+        int result;         /* set by the call: 0 adopted, else -errno */
+        const char *reason; /* set by the call: why not, static, or NULL */
+} supervisor_adoptee;
+int supervisor_adopt_children(supervisor *s, supervisor_adoptee *list, size_t n);
 /* Kill and remove every leaf under the hub group that no child of this
  * supervisor owns (left by an earlier process, with no record to adopt it
  * by). Returns how many were removed. Blocks a bounded time per leaf:

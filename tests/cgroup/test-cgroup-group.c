@@ -6,6 +6,9 @@
  * root and cgroup2; every name is unique to this process and purged at
  * teardown and at exit. */
 
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
 #include "cgroup-test.h"
 
 #define MiB (1024ULL * 1024ULL)
@@ -522,6 +525,119 @@ static void test_kill_loop(void **state) {
         cgroup_group_free(g);
 }
 
+/* PIDFD_GET_INFO as cgroup-group-state.c asks it: the kernel's word on a
+ * process's v2 cgroup id, or 0 where the kernel has no such ioctl. */
+static uint64_t pidfd_cgroup_id(int pidfd) {
+        struct {
+                uint64_t mask, cgroupid;
+                uint32_t rest[12];
+        } info = { .mask = UINT64_C(1) << 2 };
+
+        if (ioctl(pidfd, _IOWR(0xFF, 11, info), &info) < 0 || !(info.mask & (UINT64_C(1) << 2)))
+                return 0;
+        return info.cgroupid;
+}
+
+/* Taking back the groups of an earlier run, many at once: complete ones
+ * as they are (processes, limits, ids), incomplete ones the long way. */
+static void test_adoption(void **state) {
+        const char *name = test_top_name("phtest-adoption");
+        cgroup_policy p = full_policy(), other = full_policy();
+        cgroup_group *hub = NULL, *g = NULL;
+        cgroup_adoption *a = NULL;
+        uint64_t n1 = 42, n2 = 43;
+        struct stat st;
+        test_child c;
+
+        /* limited.child first: the v1 levels its limits need make every
+         * later child need them too (cgroup_group_new()'s rule). */
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, NULL, &hub), 0);
+        assert_int_equal(cgroup_group_new(test_subtree, hub, "limited.child", &p, &g), 0);
+        g = cgroup_group_free(g);
+        assert_int_equal(cgroup_group_new(test_subtree, hub, "run.child", NULL, &g), 0);
+        c = test_spawn(g, 0);
+        g = cgroup_group_free(g);
+        assert_int_equal(cgroup_group_new(test_subtree, hub, "partial.child", NULL, &g), 0);
+        bool v1_memory = g->backend[CGROUP_CONTROLLER_MEMORY] == CGROUP_BACKEND_V1;
+        if (v1_memory)
+                assert_int_equal(rmdir(g->v1_dir[CGROUP_CONTROLLER_MEMORY]), 0);
+        g = cgroup_group_free(g);
+
+        assert_int_equal(cgroup_adoption_new(test_subtree, hub, &a), 0);
+
+        /* Complete, with a process: the same handle cgroup_group_adopt()
+         * gives, with its id, and the pidfd answers for the process. */
+        assert_int_equal(cgroup_adoption_take(a, "run.child", NULL, &g), 0);
+        assert_int_equal(stat(g->v2_dir, &st), 0);
+        assert_true(g->id == (uint64_t) st.st_ino);
+        assert_non_null(strstr(g->v2_dir, "/run.child"));
+        assert_int_equal(cgroup_group_contains_pidfd(g, c.pidfd, c.pid), 1);
+        assert_int_equal(cgroup_group_contains_pidfd(hub, c.pidfd, c.pid), 1);
+        uint64_t id = pidfd_cgroup_id(c.pidfd);
+        if (id != 0)
+                assert_true(id == g->id);
+        else
+                fprintf(stderr, "no PIDFD_GET_INFO here: /proc answered\n");
+        assert_int_equal(cgroup_adoption_oom_kills(a, g, &n1), cgroup_group_oom_kills(g, &n2));
+        if (test_has(CGROUP_CONTROLLER_MEMORY))
+                assert_true(n1 == n2);
+        assert_int_equal(cgroup_adoption_oom_kills(a, hub, &n1), -EINVAL);
+        g = cgroup_group_free(g);
+
+        /* Complete, with limits: taken without writing them, so a value
+         * the group has is kept even when p says otherwise. */
+        other.pids_max = p.pids_max ? 33 : 0;
+        assert_int_equal(cgroup_adoption_take(a, "limited.child", &other, &g), 0);
+        assert_true(g->id != 0);
+        assert_setting(g, CGROUP_CONTROLLER_PIDS, "pids.max", "32", "pids.max", "32");
+        g = cgroup_group_free(g);
+
+        /* Missing a directory (v1 memory), or all of them: made. */
+        assert_int_equal(cgroup_adoption_take(a, "partial.child", NULL, &g), 0);
+        if (v1_memory) {
+                assert_true(g->id == 0);
+                assert_true(test_is_dir(g->v1_dir[CGROUP_CONTROLLER_MEMORY]));
+        }
+        assert_int_equal(cgroup_group_remove(g), 0);
+        g = cgroup_group_free(g);
+        assert_int_equal(cgroup_adoption_take(a, "new.child", NULL, &g), 0);
+        assert_true(g->id == 0);
+        assert_true(test_is_dir(g->v2_dir));
+        assert_int_equal(cgroup_adoption_oom_kills(a, g, &n1), cgroup_group_oom_kills(g, &n2));
+        assert_int_equal(cgroup_group_remove(g), 0);
+        g = cgroup_group_free(g);
+
+        assert_int_equal(cgroup_adoption_take(a, "a/b", NULL, &g), -EINVAL);
+        assert_int_equal(cgroup_adoption_take(a, "x.child", &(cgroup_policy) { .cpu_weight = 10001 }, &g), -EINVAL);
+        assert_int_equal(cgroup_adoption_take(NULL, "x.child", NULL, &g), -EINVAL);
+        assert_int_equal(cgroup_adoption_take(a, "x.child", NULL, NULL), -EINVAL);
+        assert_int_equal(cgroup_adoption_new(NULL, hub, &a), -EINVAL);
+        assert_int_equal(cgroup_adoption_new(test_subtree, NULL, &a), -EINVAL);
+        assert_null(g);
+        a = cgroup_adoption_free(a);
+        assert_null(cgroup_adoption_free(NULL));
+
+        /* Reaped: the pidfd says so. */
+        pid_t pid = c.pid;
+        int pidfd = fcntl(c.pidfd, F_DUPFD_CLOEXEC, 3);
+        assert_true(pidfd >= 0);
+        test_kill_child(&c);
+        assert_int_equal(cgroup_adoption_new(test_subtree, hub, &a), 0);
+        assert_int_equal(cgroup_adoption_take(a, "run.child", NULL, &g), 0);
+        a = cgroup_adoption_free(a);
+        assert_int_equal(cg_wait_v2_unpopulated(g->v2_dir, 5 * USEC_PER_SEC), 0);
+        assert_int_equal(cgroup_group_contains_pidfd(g, pidfd, pid), -ESRCH);
+        assert_int_equal(cgroup_group_contains_pidfd(g, -1, pid), -EINVAL);
+        close(pidfd);
+        assert_int_equal(cgroup_group_remove(g), 0);
+        g = cgroup_group_free(g);
+        assert_int_equal(cgroup_group_adopt(test_subtree, hub, "limited.child", NULL, &g), 0);
+        assert_int_equal(cgroup_group_remove(g), 0);
+        g = cgroup_group_free(g);
+        assert_int_equal(cgroup_group_remove(hub), 0);
+        cgroup_group_free(hub);
+}
+
 static void test_bad_args(void **state) {
         const char *name = test_top_name("phtest-args");
         cgroup_group *g = NULL, *out = (cgroup_group *) 0x1;
@@ -597,6 +713,7 @@ int main(void) {
                 cmocka_unit_test(test_rollback),
                 cmocka_unit_test(test_remove_order),
                 cmocka_unit_test(test_oom_kills_fresh),
+                cmocka_unit_test(test_adoption),
                 cmocka_unit_test(test_kill_loop),
                 cmocka_unit_test(test_bad_args),
         };

@@ -547,6 +547,7 @@ static void test_thousand_adopted(void **state) {
 
         assert_non_null(before);
         run_helper(f, N);
+        struct stat file_before, file_after;
         r = read_records(f, &n);
         assert_int_equal(n, N + N_STATIC);
         for (size_t i = 0; i < n; i++)
@@ -554,11 +555,19 @@ static void test_thousand_adopted(void **state) {
                         before[atoi(r[i].spec->id + 1)] = r[i].pid;
         state_records_free(r, n);
         kill_helper(f);
+        assert_int_equal(stat(f->state_path, &file_before), 0);
 
         uint64_t t0 = now_usec();
         start_adopting(f);
         uint64_t took = now_usec() - t0;
         print_message("adopted %d children in %" PRIu64 " ms\n", N + N_STATIC, took / USEC_PER_MSEC);
+
+        /* Every record taken as it was: the file is not written again
+         * (a write is a rename, a new inode), not even after the
+         * coalescing interval. */
+        usleep(300 * 1000);
+        assert_int_equal(stat(f->state_path, &file_after), 0);
+        assert_true(file_after.st_ino == file_before.st_ino);
         for (size_t i = 0; i < N; i++) {
                 snprintf(id, sizeof id, "x%zu", i);
                 assert_true(before[i] > 0);
@@ -707,6 +716,122 @@ static void test_state_file_bad_content(void **state) {
         assert_int_equal(state_file_read("/nonexistent/x.state", &e), -ENOENT);
 }
 
+/* What jq or an operator may leave: members in another order, spaced out,
+ * unknown members of every JSON type, escapes of every kind (a member name
+ * escaped too, given twice: the last counts). */
+static void test_state_file_any_json(void **state) {
+        static const char text[] =
+                "{ \"children\" : [ {\n"
+                "  \"x-note\": {\"a\": [1, 2.5e3, -0, 1E-2, true, false, null, \"s\\\"]\", {}, [[]]]},\n"
+                "  \"restarts\": 2, \"start_time\": 18446744073709551615, \"pid\": 2147483647,\n"
+                "  \"metadata\": [[\"k\", \"\\u00e9\\ud83d\\ude00\\/\\b\\f\\n\\r\\t\\\"\\\\\"], [\"\", \"\"]],\n"
+                "  \"tag\": null,\n"
+                "  \"spec\": {\"stderr\": {\"path\": null, \"kind\": \"null\"},\n"
+                "    \"stdout\": {\"kind\": \"file\", \"path\": \"/tmp/o\", \"mode\": 420},\n"
+                "    \"limits\": {\"io_weight\": 0, \"cpu_weight\": 0, \"pids_max\": 64, \"memory_max\": 0},\n"
+                "    \"restart_delay_max_usec\": 5, \"restart_delay_usec\": 5, \"restart_interval_usec\": 1000000,\n"
+                "    \"restart_burst\": 3, \"shutdown_timeout_usec\": 1, \"ready_timeout_usec\": 1,\n"
+                "    \"ready\": \"exec\", \"restart\": \"transient\",\n"
+                "    \"group\": null, \"user\": null, \"cwd\": \"/\",\n"
+                "    \"env\": [], \"argv\": [\"/bin/true\", \"\\u0001\\u001f\", \"caf\\u00e9\", \"\xff\xfe\"],\n"
+                "    \"\\u0069d\": \"one\", \"id\": \"two\"}\n"
+                "} ], \"hub_id\": \"h\", \"version\": 1, \"format\": \"processhub-state\" }\r\n\t ";
+        _cleanup_free_ char *error = NULL;
+        state_record *out = NULL;
+        size_t n = 0;
+
+        if (state_file_decode(text, "h", &out, &n, &error) < 0)
+                fail_msg("refused: %s", error);
+        assert_int_equal(n, 1);
+        assert_string_equal(out[0].spec->id, "two");
+        assert_string_equal(out[0].spec->argv[1], "\x01\x1f");
+        assert_string_equal(out[0].spec->argv[2], "caf\xc3\xa9");
+        assert_string_equal(out[0].spec->argv[3], "\xff\xfe");
+        assert_null(out[0].spec->argv[4]);
+        assert_non_null(out[0].spec->env);
+        assert_null(out[0].spec->env[0]);
+        assert_string_equal(out[0].spec->cwd, "/");
+        assert_int_equal(out[0].spec->restart, CHILD_RESTART_TRANSIENT);
+        assert_int_equal(out[0].spec->restart_burst, 3);
+        assert_int_equal(out[0].spec->limits.pids_max, 64);
+        assert_int_equal(out[0].spec->output_stdout.kind, CHILD_OUTPUT_FILE);
+        assert_string_equal(out[0].spec->output_stdout.path, "/tmp/o");
+        assert_int_equal(out[0].spec->output_stderr.kind, CHILD_OUTPUT_NULL);
+        assert_null(out[0].tag);
+        assert_int_equal(out[0].n_metadata, 2);
+        assert_string_equal(out[0].metadata[0].value, "\xc3\xa9\xf0\x9f\x98\x80/\b\f\n\r\t\"\\");
+        assert_string_equal(out[0].metadata[1].key, "");
+        assert_int_equal(out[0].pid, 2147483647);
+        assert_true(out[0].start_time == UINT64_MAX);
+        assert_int_equal(out[0].restarts, 2);
+        state_records_free(out, n);
+}
+
+/* Not JSON, or not the format, anywhere in a record: refused as a whole,
+ * saying what and where. Each case changes one piece of a good file. */
+static void test_state_file_refused(void **state) {
+        static const struct {
+                const char *from, *to, *expect;
+        } cases[] = {
+                { "\"pid\":1234", "\"pid\":1.5", "children[0].pid: missing or not an integer" },
+                { "\"pid\":1234", "\"pid\":01234", "leading zero" },
+                { "\"pid\":1234", "\"pid\":2147483648", "children[0].pid: out of range" },
+                { "\"pid\":1234", "\"pid\":18446744073709551616", "out of range" },
+                { "\"restarts\":7", "\"restarts\":-7", "children[0].restarts: negative" },
+                { "\"restarts\":7", "\"restarts\":\"7\"", "children[0].restarts: missing or not an integer" },
+                { "\"tag\":\"web\"", "\"tag\":5", "children[0].tag: not a string" },
+                { "\"id\":\"one\"", "\"id\":\"\\ud800\"", "lone surrogate" },
+                { "\"id\":\"one\"", "\"id\":\"\\udc00x\"", "lone surrogate" },
+                { "\"id\":\"one\"", "\"id\":\"o\\u0000e\"", "\\u0000" },
+                { "\"id\":\"one\"", "\"id\":\"o\\xe\"", "bad escape" },
+                { "\"id\":\"one\"", "\"id\":\"o\\u12g4\"", "bad \\u escape" },
+                { "\"id\":\"one\"", "\"id\":\"o\tne\"", "control character" },
+                { "\"id\":\"one\"", "\"id\":null", "children[0].spec.id: null" },
+                { "\"restart\":\"transient\"", "\"restart\":\"sometimes\"", "restart: unknown \"sometimes\"" },
+                { "\"kind\":\"file\"", "\"kind\":7", "children[0].spec.stdout.kind: not a string" },
+                { "\"pids_max\":64", "\"pids_max\":-64", "children[0].spec.limits.pids_max: negative" },
+                { "[[\"k1\",\"v1\"],", "[[\"k1\",\"v1\",\"x\"],", "children[0].metadata[0]: not a [key, value] pair" },
+                { "[[\"k1\",\"v1\"],", "[[\"k1\",1],", "children[0].metadata[0]: not a [key, value] pair" },
+                { "[[\"k1\",\"v1\"],", "[[\"k1\"],", "children[0].metadata[0]: not a [key, value] pair" },
+                { "\"restarts\":7}", "\"restarts\":7,}", "not JSON" },
+                { "\"restarts\":7}", "\"restarts\":7 \"x\":1}", "not JSON" },
+                { "\"restarts\":7}", "\"restarts\":7,\"x\":[1,]}", "not JSON" },
+                { "\"restarts\":7}", "\"restarts\":7,\"x\":tru}", "not JSON" },
+                { "\"restarts\":7}",
+                  "\"restarts\":7,\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]"
+                  "]]]]]]]]]]]]]]]]]]]]}",
+                  "nested deeper" },
+        };
+        ph_child_spec pub;
+        child_spec *a = NULL;
+        registry_kv md[] = { { "k1", "v1" }, { "k2", "" } };
+        _cleanup_free_ char *text = NULL;
+
+        spec_of(&pub, "one", PH_RESTART_TRANSIENT, false);
+        pub.limits.pids_max = 64;
+        pub.stdout_output = PH_OUTPUT_FILE;
+        pub.stdout_path = "/tmp/x.log";
+        assert_int_equal(hub_spec_from_public(&pub, &a, NULL), 0);
+        state_record in = { .spec = a, .tag = "web", .metadata = md, .n_metadata = 2, .pid = 1234, .restarts = 7 };
+        assert_int_equal(state_file_encode("h", &in, 1, &text), 0);
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                const char *at = strstr(text, cases[i].from);
+                _cleanup_free_ char *bad = NULL, *e = NULL;
+                state_record *out = NULL;
+                size_t n = 0;
+
+                if (!at)
+                        fail_msg("case %zu: %s not in %s", i, cases[i].from, text);
+                assert_true(asprintf(&bad, "%.*s%s%s", (int) (at - text), text, cases[i].to,
+                                     at + strlen(cases[i].from)) > 0);
+                assert_int_equal(state_file_decode(bad, "h", &out, &n, &e), -EBADMSG);
+                if (!e || !strstr(e, cases[i].expect))
+                        fail_msg("case %zu: \"%s\" does not say %s", i, e ?: "(null)", cases[i].expect);
+        }
+        child_spec_free(a);
+}
+
 /* A corrupt file fails the start, names the file, and stays where it is. */
 static void test_corrupt_state_file_fails_start(void **state) {
         adopt_fixture *f = *state;
@@ -773,12 +898,37 @@ static void test_supervisor_adopt_refuses(void **state) {
         assert_non_null(strstr(reason, "cgroup"));
         assert_int_equal(supervisor_adopt_child(s, spec, 0, 0, 0, &reason), -ESRCH);
         assert_int_equal(supervisor_n_children(s), 0);
+
+        /* Many at once: each entry gets its own answer. */
+        supervisor_adoptee list[] = {
+                { .spec = spec, .pid = other, .start_time = t0 },
+                { .spec = spec, .pid = other, .start_time = t0 + 1 },
+                { .spec = spec },
+                { .spec = NULL, .pid = other },
+                { .spec = spec, .pid = -1 },
+        };
+        assert_int_equal(supervisor_adopt_children(s, list, ELEMENTSOF(list)), 0);
+        assert_int_equal(list[0].result, -ESRCH);
+        assert_non_null(strstr(list[0].reason, "cgroup"));
+        assert_int_equal(list[1].result, -ESRCH);
+        assert_non_null(strstr(list[1].reason, "start time"));
+        assert_int_equal(list[2].result, -ESRCH);
+        assert_non_null(strstr(list[2].reason, "no process"));
+        assert_int_equal(list[3].result, -EINVAL);
+        assert_int_equal(list[4].result, -EINVAL);
+        assert_int_equal(supervisor_adopt_children(NULL, list, 1), -EINVAL);
+        assert_int_equal(supervisor_adopt_children(s, NULL, 1), -EINVAL);
+        assert_int_equal(supervisor_adopt_children(s, NULL, 0), 0);
+        assert_int_equal(supervisor_n_children(s), 0);
+        assert_true(pid_alive(other));
         assert_true(pid_alive(other));
         assert_int_equal(supervisor_remove_strays(s), 0);
 
         assert_int_equal(supervisor_start_child(s, spec, NULL, NULL, &reason), 0);
         supervisor_child *c = supervisor_find_child(s, "c");
         assert_non_null(c);
+        assert_int_equal(supervisor_adopt_children(s, list, 1), 0);
+        assert_int_equal(list[0].result, -EEXIST);
         assert_true(loop_run_once(l, 50 * USEC_PER_MSEC) >= 0);
         uint64_t st = 0;
         assert_int_equal(supervisor_child_start_time(c, &st), 0);
@@ -799,6 +949,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_state_file_round_trip),
                 cmocka_unit_test(test_state_file_bad_content),
+                cmocka_unit_test(test_state_file_any_json),
+                cmocka_unit_test(test_state_file_refused),
                 cmocka_unit_test_setup_teardown(test_corrupt_state_file_fails_start, adopt_setup, adopt_teardown),
                 cmocka_unit_test_setup_teardown(test_supervisor_adopt_refuses, adopt_setup, adopt_teardown),
                 cmocka_unit_test_setup_teardown(test_adopt_after_kill9, adopt_setup, adopt_teardown),

@@ -227,6 +227,27 @@ static void test_spawn_failed_steps(void **state) {
         close(bad.v2_dir);
 }
 
+/* Whether pid runs comm and is asleep (state S), within timeout_ms. */
+static bool process_is_sleeping_in(pid_t pid, const char *comm, unsigned timeout_ms) {
+        char path[64], buf[512], name[64];
+        char state;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        for (unsigned waited = 0; waited <= timeout_ms; waited += 2) {
+                FILE *fp = fopen(path, "re");
+
+                if (!fp)
+                        return false;
+                bool ok = fgets(buf, sizeof(buf), fp) && sscanf(buf, "%*d (%63[^)]) %c", name, &state) == 2 &&
+                          strcmp(name, comm) == 0 && state == 'S';
+                fclose(fp);
+                if (ok)
+                        return true;
+                usleep(2000);
+        }
+        return false;
+}
+
 static unsigned long long status_mask(pid_t pid, const char *key) {
         char path[64], line[256];
         unsigned long long v = ~0ULL;
@@ -273,8 +294,10 @@ static void test_spawn_signals_and_many_fds(void **state) {
         close(leaked);
         close(1500);
 
-        /* sleep has exec'd by now (vfork): nothing ignored, nothing
-         * blocked, only stdio open. */
+        /* sh has exec'd by now (vfork); wait until it became sleep and
+         * sleeps: the dynamic loader opens libraries on the way there.
+         * Then nothing ignored, nothing blocked, only stdio open. */
+        assert_true(process_is_sleeping_in(pid, "sleep", TEST_WAIT_MSEC));
         assert_int_equal(status_mask(pid, "SigIgn:"), 0);
         assert_int_equal(status_mask(pid, "SigBlk:"), 0);
         char path[64];

@@ -143,9 +143,10 @@ static int start_on_timeout(loop_source *s, uint64_t now, void *userdata) {
         return 0;
 }
 
-/* At most START_WINDOW children starting at once: each holds an
- * exec-status pipe until execve() answers, and a start of 10,000 must not
- * run out of file descriptors nor keep the loop busy in one go. */
+/* At most START_WINDOW children starting at once: a start of 10,000 must
+ * not keep the loop busy in one go (each spawn suspends the loop thread
+ * until the child's execve() passed its point of no return), and children
+ * with notify readiness each hold a socket until READY=1. */
 #define START_WINDOW 256u
 
 static void start_more(hub_operation *op) {

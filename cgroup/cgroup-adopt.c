@@ -145,6 +145,9 @@ int cgroup_adoption_new(cgroup_subtree *t, cgroup_group *parent, cgroup_adoption
 
         assert_return(t, -EINVAL);
         assert_return(parent, -EINVAL);
+        /* its groups' paths are parent's followed by a name, read with
+         * t's offsets (cgroup_group_alloc()) */
+        assert_return(strcmp(parent->subtree->v2_own_dir, t->v2_own_dir) == 0, -EINVAL);
         assert_return(ret, -EINVAL);
 
         a = calloc(1, sizeof *a);
@@ -159,12 +162,15 @@ int cgroup_adoption_new(cgroup_subtree *t, cgroup_group *parent, cgroup_adoption
         r = open_and_list(parent->v2_dir, &a->v2_fd, &a->v2);
         if (r < 0)
                 return r;
-        for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
-                if (t->hierarchy->backend[c] == CGROUP_BACKEND_V1 && parent->v1_dir[c]) {
-                        r = open_and_list(parent->v1_dir[c], &a->v1_fd[c], &a->v1[c]);
-                        if (r < 0)
-                                return r;
-                }
+        for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
+                char dir[PATH_MAX];
+
+                if (!cgroup_group_v1_dir(parent, c, dir))
+                        continue;
+                r = open_and_list(dir, &a->v1_fd[c], &a->v1[c]);
+                if (r < 0)
+                        return r;
+        }
 
         *ret = TAKE_PTR(a);
         return 0;
@@ -223,6 +229,7 @@ int cgroup_adoption_take(cgroup_adoption *a, const char *name, const cgroup_poli
 }
 
 int cgroup_adoption_oom_kills(const cgroup_adoption *a, const cgroup_group *g, uint64_t *ret) {
+        const char *rel, *parent_rel;
         cgroup_backend b;
         size_t l;
         int fd;
@@ -230,8 +237,10 @@ int cgroup_adoption_oom_kills(const cgroup_adoption *a, const cgroup_group *g, u
         assert_return(a, -EINVAL);
         assert_return(g, -EINVAL);
         assert_return(ret, -EINVAL);
-        l = strlen(a->parent->rel);
-        assert_return(strncmp(g->rel, a->parent->rel, l) == 0 && g->rel[l] == '/', -EINVAL);
+        rel = cgroup_group_rel(g);
+        parent_rel = cgroup_group_rel(a->parent);
+        l = strlen(parent_rel);
+        assert_return(strncmp(rel, parent_rel, l) == 0 && rel[l] == '/', -EINVAL);
 
         b = a->subtree->hierarchy->backend[CGROUP_CONTROLLER_MEMORY];
         fd = b == CGROUP_BACKEND_V2 ? a->v2_fd : b == CGROUP_BACKEND_V1 ? a->v1_fd[CGROUP_CONTROLLER_MEMORY] : -EBADF;
@@ -239,5 +248,5 @@ int cgroup_adoption_oom_kills(const cgroup_adoption *a, const cgroup_group *g, u
          * parent (by a group taken the long way): by its path then. */
         if (fd < 0)
                 return cgroup_group_oom_kills(g, ret);
-        return cg_read_oom_kills(fd, g->rel + l + 1, b, ret);
+        return cg_read_oom_kills(fd, rel + l + 1, b, ret);
 }

@@ -84,16 +84,18 @@ int cg_read_oom_kills(int dirfd, const char *dir, cgroup_backend b, uint64_t *re
 }
 
 int cgroup_group_oom_kills(const cgroup_group *g, uint64_t *ret) {
+        char dir[PATH_MAX];
         cgroup_backend b;
 
         assert_return(g, -EINVAL);
         assert_return(ret, -EINVAL);
 
-        b = g->backend[CGROUP_CONTROLLER_MEMORY];
-        if (b != CGROUP_BACKEND_V2 && b != CGROUP_BACKEND_V1)
-                return -ENOENT;
-        return cg_read_oom_kills(AT_FDCWD, b == CGROUP_BACKEND_V2 ? g->v2_dir : g->v1_dir[CGROUP_CONTROLLER_MEMORY],
-                                 b, ret);
+        b = cgroup_group_backend(g, CGROUP_CONTROLLER_MEMORY);
+        if (b == CGROUP_BACKEND_V2)
+                return cg_read_oom_kills(AT_FDCWD, g->v2_dir, b, ret);
+        if (b == CGROUP_BACKEND_V1)
+                return cg_read_oom_kills(AT_FDCWD, cgroup_group_v1_dir(g, CGROUP_CONTROLLER_MEMORY, dir), b, ret);
+        return -ENOENT;
 }
 
 /* PIDFD_GET_INFO (Linux 6.13), in its first published size, which every
@@ -129,6 +131,7 @@ int cgroup_group_contains_pidfd(const cgroup_group *g, int pidfd, pid_t pid) {
 
 int cgroup_group_contains_pid(const cgroup_group *g, pid_t pid) {
         _cleanup_free_ char *s = NULL;
+        const char *rel;
         char path[64];
         size_t l;
         int r;
@@ -143,7 +146,8 @@ int cgroup_group_contains_pid(const cgroup_group *g, pid_t pid) {
         if (r < 0)
                 return r;
 
-        l = strlen(g->v2_rel);
+        rel = cgroup_group_v2_relative_path(g);
+        l = strlen(rel);
         for (const char *line = s; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
                 const char *cg;
 
@@ -152,7 +156,7 @@ int cgroup_group_contains_pid(const cgroup_group *g, pid_t pid) {
                 cg = line + 3;
                 /* the group itself or below it, never a sibling that only
                  * shares a prefix ("a.hub" vs "a.hub2") */
-                return strncmp(cg, g->v2_rel, l) == 0 && (cg[l] == '\n' || cg[l] == '\0' || cg[l] == '/');
+                return strncmp(cg, rel, l) == 0 && (cg[l] == '\n' || cg[l] == '\0' || cg[l] == '/');
         }
         return 0;
 }

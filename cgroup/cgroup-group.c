@@ -60,40 +60,31 @@ static int created_dirs_add(created_dirs *c, const char *path) {
         return 0;
 }
 
-/* mkdir every level of rel below own_dir; *ret_existed: the last one was
- * there already. */
-static int mkdir_below(const char *own_dir, const char *rel, created_dirs *created, bool *ret_existed) {
-        _cleanup_free_ char *prefix = NULL;
+/* mkdir every level of dir from rel_start on (what comes before is <own>,
+ * which exists); *ret_existed: the last one was there already. */
+static int mkdir_below(char dir[static PATH_MAX], size_t rel_start, created_dirs *created, bool *ret_existed) {
         bool existed = false;
-        size_t l = strlen(rel);
 
-        prefix = strdup(rel);
-        if (!prefix)
-                return -ENOMEM;
+        for (size_t i = rel_start;; i++) {
+                char saved = dir[i];
+                int made, r = 0;
 
-        for (size_t i = 0; i <= l; i++) {
-                _cleanup_free_ char *dir = NULL;
-                int r;
-
-                if (rel[i] != '/' && rel[i] != '\0')
+                if (saved != '/' && saved != '\0')
                         continue;
-                prefix[i] = '\0';
-                dir = cg_path_join(own_dir, prefix);
-                prefix[i] = rel[i];
-                if (!dir)
-                        return -ENOMEM;
-
-                r = cg_mkdir(dir);
-                if (r < 0)
-                        return log_debug_errno(r, "cgroup: mkdir %s: %s", dir, strerror(-r));
-                if (r > 0) {
+                dir[i] = '\0';
+                made = cg_mkdir(dir);
+                if (made > 0) {
                         r = created_dirs_add(created, dir);
-                        if (r < 0) {
+                        if (r < 0)
                                 (void) rmdir(dir);
-                                return r;
-                        }
-                }
-                existed = r == 0;
+                } else if (made < 0)
+                        r = log_debug_errno(made, "cgroup: mkdir %s: %s", dir, strerror(-made));
+                dir[i] = saved;
+                if (r < 0)
+                        return r;
+                existed = made == 0;
+                if (saved == '\0')
+                        break;
         }
         *ret_existed = existed;
         return 0;
@@ -102,30 +93,22 @@ static int mkdir_below(const char *own_dir, const char *rel, created_dirs *creat
 /* "+memory" into cgroup.subtree_control of <own> and of every level below
  * it down to the group's parent. */
 static int enable_controller(const cgroup_group *g, cgroup_controller c) {
-        _cleanup_free_ char *prefix = NULL;
-        char buf[16];
-        size_t l = strlen(g->rel);
-        int r;
+        char buf[16], dir[PATH_MAX];
+        size_t l = strlen(g->v2_dir);
 
+        assert(l < sizeof dir); /* cgroup_group_alloc() checked */
+        memcpy(dir, g->v2_dir, l + 1);
         (void) snprintf(buf, sizeof buf, "+%s", cgroup_controller_to_string(c));
-        r = cg_write_attr(g->v2_own_dir, "cgroup.subtree_control", buf);
-        if (r < 0)
-                return r;
 
-        prefix = strdup(g->rel);
-        if (!prefix)
-                return -ENOMEM;
-        for (size_t i = 0; i < l; i++) {
-                _cleanup_free_ char *dir = NULL;
+        /* from the '/' that ends <own> on, each '/' ends a level above g */
+        for (size_t i = g->subtree->rel_offset - 1; i < l; i++) {
+                int r;
 
-                if (g->rel[i] != '/')
+                if (dir[i] != '/')
                         continue;
-                prefix[i] = '\0';
-                dir = cg_path_join(g->v2_own_dir, prefix);
-                prefix[i] = '/';
-                if (!dir)
-                        return -ENOMEM;
+                dir[i] = '\0';
                 r = cg_write_attr(dir, "cgroup.subtree_control", buf);
+                dir[i] = '/';
                 if (r < 0)
                         return r;
         }
@@ -136,7 +119,7 @@ int cgroup_group_enable_controllers(const cgroup_group *g, const cgroup_policy *
         int r;
 
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
-                if (g->backend[c] != CGROUP_BACKEND_V2 || (done && (*done & (1u << c))))
+                if (cgroup_group_backend(g, c) != CGROUP_BACKEND_V2 || (done && (*done & (1u << c))))
                         continue;
                 if (!cgroup_policy_uses(p, c) && c != CGROUP_CONTROLLER_MEMORY)
                         continue;
@@ -153,48 +136,50 @@ int cgroup_group_enable_controllers(const cgroup_group *g, const cgroup_policy *
 cgroup_group *cgroup_group_free(cgroup_group *g) {
         if (!g)
                 return NULL;
-        free(g->rel);
-        free(g->v2_own_dir);
-        free(g->v2_dir);
-        free(g->v2_rel);
-        for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
-                free(g->v1_own_dir[c]);
-                free(g->v1_dir[c]);
-        }
+        atomic_fetch_sub(&g->subtree->n_groups, 1);
         free(g);
         return NULL;
 }
 
-int cgroup_group_alloc(const cgroup_subtree *t, const cgroup_group *parent, const char *name, cgroup_group **ret) {
-        _cleanup_cgroup_group_ cgroup_group *g = NULL;
+int cgroup_group_alloc(cgroup_subtree *t, const cgroup_group *parent, const char *name, cgroup_group **ret) {
+        const char *base = parent ? parent->v2_dir : t->v2_own_dir;
+        cgroup_group *g;
+        size_t n;
 
-        g = calloc(1, sizeof *g);
+        assert(t);
+        assert(name);
+        assert(ret);
+
+        /* The parent's directory is <own>/<its rel>, with the same <own>
+         * (the caller checked): t's offsets hold for the new path too. */
+        n = cg_path_join_to(NULL, 0, base, name);
+        if (n >= PATH_MAX)
+                return -ENAMETOOLONG;
+        g = malloc(offsetof(cgroup_group, v2_dir) + n + 1);
         if (!g)
                 return -ENOMEM;
+        g->subtree = t;
+        g->id = 0;
+        (void) cg_path_join_to(g->v2_dir, n + 1, base, name);
 
-        g->rel = parent ? cg_path_join(parent->rel, name) : strdup(name);
-        g->v2_own_dir = strdup(t->v2_own_dir);
-        if (!g->rel || !g->v2_own_dir)
-                return -ENOMEM;
-        g->v2_dir = cg_path_join(g->v2_own_dir, g->rel);
-        g->v2_rel = cg_path_join(t->hierarchy->v2_own, g->rel);
-        if (!g->v2_dir || !g->v2_rel)
-                return -ENOMEM;
+        /* checked once here, so that composing them never fails */
+        for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+                if (cgroup_group_backend(g, c) == CGROUP_BACKEND_V1 &&
+                    cg_path_join_to(NULL, 0, t->v1_own_dir[c], cgroup_group_rel(g)) >= PATH_MAX) {
+                        free(g);
+                        return -ENAMETOOLONG;
+                }
 
-        for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
-                g->backend[c] = t->hierarchy->backend[c];
-                if (g->backend[c] != CGROUP_BACKEND_V1)
-                        continue;
-                g->v1_own_dir[c] = strdup(t->v1_own_dir[c]);
-                if (!g->v1_own_dir[c])
-                        return -ENOMEM;
-                g->v1_dir[c] = cg_path_join(g->v1_own_dir[c], g->rel);
-                if (!g->v1_dir[c])
-                        return -ENOMEM;
-        }
-
-        *ret = TAKE_PTR(g);
+        atomic_fetch_add(&t->n_groups, 1);
+        *ret = g;
         return 0;
+}
+
+const char *cgroup_group_v1_dir(const cgroup_group *g, cgroup_controller c, char buf[static PATH_MAX]) {
+        if (cgroup_group_backend(g, c) != CGROUP_BACKEND_V1)
+                return NULL;
+        (void) cg_path_join_to(buf, PATH_MAX, g->subtree->v1_own_dir[c], cgroup_group_rel(g));
+        return buf;
 }
 
 /* The v1 directory of a reused group must hold no process either. */
@@ -215,19 +200,22 @@ static int v1_dir_check_empty(const char *dir) {
  * *ret_existed: one of g's v1 directories was there already. */
 static int group_make_v1(const cgroup_group *g, const cgroup_group *parent, const cgroup_policy *p,
                          bool populated_refuses, bool allow_populated, created_dirs *created, bool *ret_existed) {
+        size_t rel_len = strlen(cgroup_group_rel(g));
+
         *ret_existed = false;
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
+                char dir[PATH_MAX], parent_dir[PATH_MAX];
                 bool need, existed;
                 int r;
 
-                if (g->backend[c] != CGROUP_BACKEND_V1)
+                if (!cgroup_group_v1_dir(g, c, dir))
                         continue;
                 need = cgroup_policy_uses(p, c) || c == CGROUP_CONTROLLER_MEMORY ||
-                       (parent && parent->v1_dir[c] && cg_is_dir(parent->v1_dir[c]) > 0);
+                       (parent && cgroup_group_v1_dir(parent, c, parent_dir) && cg_is_dir(parent_dir) > 0);
                 if (!need)
                         continue;
 
-                r = cg_is_dir(g->v1_dir[c]);
+                r = cg_is_dir(dir);
                 if (r < 0)
                         return r;
                 if (r == 0 && populated_refuses) {
@@ -239,12 +227,12 @@ static int group_make_v1(const cgroup_group *g, const cgroup_group *parent, cons
                                                        g->v2_dir, cgroup_controller_to_v1_string(c));
                 }
 
-                r = mkdir_below(g->v1_own_dir[c], g->rel, created, &existed);
+                r = mkdir_below(dir, strlen(dir) - rel_len, created, &existed);
                 if (r < 0)
                         return r;
                 *ret_existed = *ret_existed || existed;
                 if (existed && !populated_refuses && !allow_populated) {
-                        r = v1_dir_check_empty(g->v1_dir[c]);
+                        r = v1_dir_check_empty(dir);
                         if (r < 0)
                                 return r;
                 }
@@ -263,7 +251,7 @@ static int group_new(cgroup_subtree *t, cgroup_group *parent, const char *name, 
         assert_return(t, -EINVAL);
         assert_return(cgroup_name_is_valid(name), -EINVAL);
         assert_return(parent || strcmp(name, CGROUP_SUPERVISOR_LEAF) != 0, -EINVAL);
-        assert_return(!parent || strcmp(parent->v2_own_dir, t->v2_own_dir) == 0, -EINVAL);
+        assert_return(!parent || strcmp(parent->subtree->v2_own_dir, t->v2_own_dir) == 0, -EINVAL);
         assert_return(ret, -EINVAL);
 
         if (!p)
@@ -337,7 +325,7 @@ const char *cgroup_group_path(const cgroup_group *g) {
 }
 
 const char *cgroup_group_v2_relative_path(const cgroup_group *g) {
-        return g ? g->v2_rel : NULL;
+        return g ? g->v2_dir + g->subtree->v2_rel_offset : NULL;
 }
 
 int cgroup_group_set_policy(cgroup_group *g, const cgroup_policy *p) {
@@ -348,7 +336,7 @@ int cgroup_group_set_policy(cgroup_group *g, const cgroup_policy *p) {
         assert_return(g, -EINVAL);
         assert_return(p, -EINVAL);
 
-        r = cgroup_policy_check_backends(g->backend, p, NULL);
+        r = cgroup_policy_check_backends(g->subtree->hierarchy->backend, p, NULL);
         if (r < 0)
                 return r;
 
@@ -359,7 +347,7 @@ int cgroup_group_set_policy(cgroup_group *g, const cgroup_policy *p) {
                 return -ENOENT;
 
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
-                if (g->backend[c] == CGROUP_BACKEND_V2 && cgroup_policy_uses(p, c)) {
+                if (cgroup_group_backend(g, c) == CGROUP_BACKEND_V2 && cgroup_policy_uses(p, c)) {
                         r = enable_controller(g, c);
                         if (r < 0)
                                 return r;
@@ -394,9 +382,11 @@ int cgroup_group_remove(cgroup_group *g) {
         if (r > 0)
                 return -ENOTEMPTY;
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
-                if (!g->v1_dir[c])
+                char dir[PATH_MAX];
+
+                if (!cgroup_group_v1_dir(g, c, dir))
                         continue;
-                r = cg_has_subdirs(g->v1_dir[c]);
+                r = cg_has_subdirs(dir);
                 if (r < 0)
                         return r;
                 if (r > 0)
@@ -409,11 +399,13 @@ int cgroup_group_remove(cgroup_group *g) {
         if (r < 0)
                 return log_debug_errno(r, "cgroup: rmdir %s: %s", g->v2_dir, strerror(-r));
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
-                if (!g->v1_dir[c])
+                char dir[PATH_MAX];
+
+                if (!cgroup_group_v1_dir(g, c, dir))
                         continue;
-                r = cg_rmdir(g->v1_dir[c]);
+                r = cg_rmdir(dir);
                 if (r < 0)
-                        return log_debug_errno(r, "cgroup: rmdir %s: %s", g->v1_dir[c], strerror(-r));
+                        return log_debug_errno(r, "cgroup: rmdir %s: %s", dir, strerror(-r));
         }
         return 0;
 }

@@ -5,6 +5,8 @@
  * module share. Tests include it for white-box checks (value conversions,
  * the paths a group uses). */
 
+#include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,29 +41,56 @@ struct cgroup_subtree {
         cgroup_hierarchy *hierarchy; /* our own copy, backends as usable */
         char *v2_own_dir;            /* absolute directory of <own> in v2 */
         char *v1_own_dir[_CGROUP_CONTROLLER_MAX]; /* for V1 backends only */
+        /* Where a group's paths start inside its v2 directory, which is
+         * cg_path_join(v2_own_dir, rel): the path inside the hierarchy
+         * (after the mount point) and rel (after <own>/). */
+        size_t v2_rel_offset;
+        size_t rel_offset;
+        /* Group handles borrowing from us: freeing the subtree under them
+         * would leave them dangling (cgroup_subtree_free()). */
+        atomic_uint n_groups;
 };
 
-/* A group knows every path it may use, so that it does not depend on the
- * subtree (or its parent handle) staying alive. Which v1 directories exist
- * is read from the file system, not remembered: a v1 directory is created
- * when a policy or the memory accounting needs it, and a spawn joins the
- * deepest existing one on the group's path (see cgroup-spawn.c). */
+/* A handle keeps one path; the rest is the subtree's, borrowed, because
+ * every group of a subtree would hold the same copies (at 10,000 children
+ * they were most of a child's memory). v1 directories are composed when
+ * they are used (cgroup_group_v1_dir()). Which of them exist is read from
+ * the file system, not remembered: a v1 directory is created when a
+ * policy or the memory accounting needs it, and a spawn joins the deepest
+ * existing one on the group's path (see cgroup-spawn.c). There is no link
+ * to the parent handle. */
 struct cgroup_group {
-        cgroup_backend backend[_CGROUP_CONTROLLER_MAX];
-        char *rel;        /* below <own>: "a.hub" or "a.hub/b.child" */
-        char *v2_own_dir; /* absolute <own> in v2 */
-        char *v2_dir;     /* absolute directory in v2 */
-        char *v2_rel;     /* as /proc/<pid>/cgroup shows it */
-        char *v1_own_dir[_CGROUP_CONTROLLER_MAX];
-        char *v1_dir[_CGROUP_CONTROLLER_MAX]; /* may not exist */
+        cgroup_subtree *subtree; /* borrowed: outlives the handle */
         /* The v2 directory's inode, which is the kernel's cgroup id, when
          * it was learnt on the way (cgroup_adoption_take()); 0 if not. */
         uint64_t id;
+        char v2_dir[]; /* absolute directory in v2 */
 };
 
+/* Below <own>: "a.hub" or "a.hub/b.child". */
+static inline const char *cgroup_group_rel(const cgroup_group *g) {
+        return g->v2_dir + g->subtree->rel_offset;
+}
+
+static inline cgroup_backend cgroup_group_backend(const cgroup_group *g, cgroup_controller c) {
+        return g->subtree->hierarchy->backend[c];
+}
+
+/* cgroup-hierarchy.c */
+const char *cgroup_controller_to_v1_string(cgroup_controller c);
+int cgroup_hierarchy_dup(const cgroup_hierarchy *h, cgroup_hierarchy **ret);
+
+/* cgroup-escape.c */
+bool cgroup_name_is_valid(const char *name);
+
 /* cgroup-group.c */
-/* The handle of parent/name, all paths filled in; nothing is touched. */
-int cgroup_group_alloc(const cgroup_subtree *t, const cgroup_group *parent, const char *name, cgroup_group **ret);
+/* The handle of parent/name alone, no directory touched: for
+ * cgroup_group_new(), cgroup_adoption_take() and the tests. */
+int cgroup_group_alloc(cgroup_subtree *t, const cgroup_group *parent, const char *name, cgroup_group **ret);
+/* g's directory in the v1 hierarchy of c, composed into buf (it fits:
+ * cgroup_group_alloc() checked), or NULL when c is not on v1. The
+ * directory may not exist. */
+const char *cgroup_group_v1_dir(const cgroup_group *g, cgroup_controller c, char buf[static PATH_MAX]);
 /* The v2 controllers p uses enabled in cgroup.subtree_control from <own>
  * down to g's parent, and memory, best effort, for the OOM counts. done
  * (optional): a bit per controller tried already, skipped and added to. */
@@ -72,12 +101,10 @@ int cgroup_group_enable_controllers(const cgroup_group *g, const cgroup_policy *
  * memory on backend b: -ENOENT when not accounted there. */
 int cg_read_oom_kills(int dirfd, const char *dir, cgroup_backend b, uint64_t *ret);
 
-/* cgroup-hierarchy.c */
-const char *cgroup_controller_to_v1_string(cgroup_controller c);
-int cgroup_hierarchy_dup(const cgroup_hierarchy *h, cgroup_hierarchy **ret);
-
-/* cgroup-escape.c */
-bool cgroup_name_is_valid(const char *name);
+/* cgroup-subtree.c */
+/* Whether an earlier controller shares c's v1 hierarchy (co-mounts like
+ * "cpu,cpuacct,blkio"): a walk over the hierarchies visits each once. */
+bool cgroup_subtree_v1_seen(const cgroup_subtree *t, cgroup_controller c);
 
 /* cgroup-policy.c */
 uint64_t cgroup_cpu_weight_to_shares(uint64_t weight);
@@ -93,6 +120,9 @@ int cgroup_policy_apply(const cgroup_group *g, const cgroup_policy *p, bool rese
 
 /* cgroup-util.c */
 char *cg_path_join(const char *a, const char *b);
+/* cg_path_join() into buf: returns the path's length (without the NUL),
+ * and writes it only when that is below size (no cut paths). */
+size_t cg_path_join_to(char *buf, size_t size, const char *a, const char *b);
 int cg_read_file(const char *path, char **ret);
 int cg_write_file(const char *path, const char *value);
 int cg_read_attr(const char *dir, const char *file, char **ret);

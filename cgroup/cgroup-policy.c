@@ -218,24 +218,26 @@ int cgroup_policy_apply(const cgroup_group *g, const cgroup_policy *p, bool rese
                 return -ENOENT;
 
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
+                cgroup_backend b = cgroup_group_backend(g, c);
                 uint64_t v = policy_value(p, c);
                 attr_write w[2] = {};
+                char v1_dir[PATH_MAX];
                 const char *dir;
                 size_t n;
 
                 if (v == 0 && !reset)
                         continue;
-                if (g->backend[c] == CGROUP_BACKEND_V2)
+                if (b == CGROUP_BACKEND_V2)
                         dir = g->v2_dir;
-                else if (g->backend[c] == CGROUP_BACKEND_V1)
-                        dir = g->v1_dir[c];
+                else if (b == CGROUP_BACKEND_V1)
+                        dir = cgroup_group_v1_dir(g, c, v1_dir);
                 else {
                         /* the check refused a set value already */
                         assert(v == 0);
                         continue;
                 }
 
-                n = controller_writes(c, g->backend[c], v != 0 ? v : controller_default(c), w);
+                n = controller_writes(c, b, v != 0 ? v : controller_default(c), w);
                 r = write_existing(dir, w, n, v != 0);
                 if (r < 0)
                         return r;

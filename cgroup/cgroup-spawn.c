@@ -20,39 +20,28 @@ void cgroup_spawn_fds_close(cgroup_spawn_fds *f) {
         f->n_v1 = 0;
 }
 
-/* The deepest existing directory from dir up to, not including, own_dir;
- * NULL (and 0) when none: the process then stays where we are. */
-static int deepest_existing(const char *own_dir, const char *dir, char **ret) {
-        _cleanup_free_ char *p = NULL;
-        size_t ol = strlen(own_dir);
+/* Cut buf, g's directory in a v1 hierarchy, to the deepest one that
+ * exists, <own> not counted: 1, or 0 when there is none (the process then
+ * stays where we are in that hierarchy). */
+static int deepest_existing_v1(const cgroup_group *g, char buf[static PATH_MAX]) {
+        size_t own_len = strlen(buf) - strlen(cgroup_group_rel(g)) - 1;
 
-        p = strdup(dir);
-        if (!p)
-                return -ENOMEM;
         for (;;) {
                 char *slash;
                 int r;
 
-                r = cg_is_dir(p);
-                if (r < 0)
+                r = cg_is_dir(buf);
+                if (r != 0)
                         return r;
-                if (r > 0) {
-                        *ret = TAKE_PTR(p);
+                slash = strrchr(buf, '/');
+                if (!slash || (size_t) (slash - buf) <= own_len)
                         return 0;
-                }
-                slash = strrchr(p, '/');
-                if (!slash || (size_t) (slash - p) <= ol) {
-                        *ret = NULL;
-                        return 0;
-                }
                 *slash = '\0';
         }
 }
 
 int cgroup_group_open_spawn_fds(const cgroup_group *g, cgroup_spawn_fds *ret) {
         _cleanup_(cgroup_spawn_fds_close) cgroup_spawn_fds f = { .v2_dir = -EBADF };
-        char *chosen[CGROUP_SPAWN_V1_MAX] = {};
-        int r = 0;
 
         assert_return(g, -EINVAL);
         assert_return(ret, -EINVAL);
@@ -61,41 +50,26 @@ int cgroup_group_open_spawn_fds(const cgroup_group *g, cgroup_spawn_fds *ret) {
         if (f.v2_dir < 0)
                 return -errno;
 
-        for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX && r >= 0; c++) {
-                _cleanup_free_ char *dir = NULL, *procs = NULL;
-                bool dup = false;
-                int fd;
+        for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
+                char dir[PATH_MAX], procs[PATH_MAX];
+                int r, fd;
 
-                if (g->backend[c] != CGROUP_BACKEND_V1)
-                        continue;
-                r = deepest_existing(g->v1_own_dir[c], g->v1_dir[c], &dir);
-                if (r < 0 || !dir)
-                        continue;
                 /* co-mounted controllers share one directory */
-                for (unsigned i = 0; i < f.n_v1; i++)
-                        if (strcmp(chosen[i], dir) == 0)
-                                dup = true;
-                if (dup)
+                if (!cgroup_group_v1_dir(g, c, dir) || cgroup_subtree_v1_seen(g->subtree, c))
+                        continue;
+                r = deepest_existing_v1(g, dir);
+                if (r < 0)
+                        return r;
+                if (r == 0)
                         continue;
 
-                procs = cg_path_join(dir, "cgroup.procs");
-                if (!procs) {
-                        r = -ENOMEM;
-                        continue;
-                }
+                if (cg_path_join_to(procs, sizeof procs, dir, "cgroup.procs") >= sizeof procs)
+                        return -ENAMETOOLONG;
                 fd = open(procs, O_WRONLY | O_CLOEXEC);
-                if (fd < 0) {
-                        r = -errno;
-                        continue;
-                }
-                chosen[f.n_v1] = TAKE_PTR(dir);
+                if (fd < 0)
+                        return -errno;
                 f.v1_procs[f.n_v1++] = fd;
         }
-
-        for (unsigned i = 0; i < CGROUP_SPAWN_V1_MAX; i++)
-                free(chosen[i]);
-        if (r < 0)
-                return r;
 
         *ret = f;
         f = (cgroup_spawn_fds) { .v2_dir = -EBADF };

@@ -12,8 +12,17 @@
 #include "log.h"
 
 cgroup_subtree *cgroup_subtree_free(cgroup_subtree *t) {
+        unsigned n;
+
         if (!t)
                 return NULL;
+        n = atomic_load(&t->n_groups);
+        if (n > 0) {
+                /* Groups still borrow our paths: a caller's bug. Leaking
+                 * keeps them usable, and LeakSanitizer points at it. */
+                log_debug("cgroup: subtree %s freed with %u groups open, not freeing it", t->v2_own_dir, n);
+                return NULL;
+        }
         cgroup_hierarchy_free(t->hierarchy);
         free(t->v2_own_dir);
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
@@ -24,6 +33,23 @@ cgroup_subtree *cgroup_subtree_free(cgroup_subtree *t) {
 
 const cgroup_hierarchy *cgroup_subtree_hierarchy(const cgroup_subtree *t) {
         return t ? t->hierarchy : NULL;
+}
+
+bool cgroup_subtree_v1_seen(const cgroup_subtree *t, cgroup_controller c) {
+        assert(t->v1_own_dir[c]);
+
+        for (cgroup_controller d = 0; d < c; d++)
+                if (t->v1_own_dir[d] && strcmp(t->v1_own_dir[d], t->v1_own_dir[c]) == 0)
+                        return true;
+        return false;
+}
+
+static size_t strlen_no_trailing_slash(const char *s) {
+        size_t l = strlen(s);
+
+        while (l > 0 && s[l - 1] == '/')
+                l--;
+        return l;
 }
 
 /* A hierarchy discovered after an earlier open (a second subtree in the same
@@ -108,6 +134,12 @@ int cgroup_subtree_open(const cgroup_hierarchy *h, cgroup_subtree **ret) {
                 return r;
         if (r == 0)
                 return log_debug_errno(-ENOENT, "cgroup: our v2 group %s does not exist", t->v2_own_dir);
+        /* A group's v2 directory is cg_path_join(v2_own_dir, rel), and
+         * v2_own_dir is the mount's path followed by v2_own (which starts
+         * with one '/', as the kernel writes it): so the path inside the
+         * hierarchy starts where the mount's path ends. */
+        t->rel_offset = strlen_no_trailing_slash(t->v2_own_dir) + 1;
+        t->v2_rel_offset = strlen_no_trailing_slash(th->v2_mount);
 
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
                 if (th->backend[c] != CGROUP_BACKEND_V1)
@@ -202,15 +234,8 @@ int cgroup_subtree_purge(cgroup_subtree *t, const char *name) {
 
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
                 _cleanup_free_ char *v1 = NULL;
-                bool seen = false;
 
-                if (!t->v1_own_dir[c])
-                        continue;
-                /* co-mounted controllers share one directory */
-                for (cgroup_controller d = 0; d < c; d++)
-                        if (t->v1_own_dir[d] && strcmp(t->v1_own_dir[d], t->v1_own_dir[c]) == 0)
-                                seen = true;
-                if (seen)
+                if (!t->v1_own_dir[c] || cgroup_subtree_v1_seen(t, c))
                         continue;
 
                 v1 = cg_path_join(t->v1_own_dir[c], name);

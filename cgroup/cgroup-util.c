@@ -22,9 +22,8 @@ static void closedirp(DIR **d) {
                 (void) closedir(*d);
 }
 
-char *cg_path_join(const char *a, const char *b) {
-        size_t la, lb;
-        char *p;
+size_t cg_path_join_to(char *buf, size_t size, const char *a, const char *b) {
+        size_t la, lb, n;
 
         assert(a);
         assert(b);
@@ -36,16 +35,25 @@ char *cg_path_join(const char *a, const char *b) {
                 b++;
         lb = strlen(b);
 
-        p = malloc(la + 1 + lb + 1);
+        /* a joined with "" is a without its trailing '/' ("/" stays "/") */
+        n = lb == 0 && la > 0 ? la : la + 1 + lb;
+        if (n >= size)
+                return n;
+        memcpy(buf, a, la);
+        buf[la] = '/';
+        memcpy(buf + la + 1, b, lb);
+        buf[n] = '\0';
+        return n;
+}
+
+char *cg_path_join(const char *a, const char *b) {
+        size_t n = cg_path_join_to(NULL, 0, a, b);
+        char *p;
+
+        p = malloc(n + 1);
         if (!p)
                 return NULL;
-        memcpy(p, a, la);
-        p[la] = '/';
-        memcpy(p + la + 1, b, lb);
-        p[la + 1 + lb] = '\0';
-        /* "/" joined with "" stays "/", not "//" */
-        if (lb == 0 && la > 0)
-                p[la] = '\0';
+        (void) cg_path_join_to(p, n + 1, a, b);
         return p;
 }
 

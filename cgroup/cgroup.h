@@ -139,6 +139,11 @@ int cgroup_escape_name(const char *id, const char *suffix, char **ret);
  * <own> does not exist in v2. */
 typedef struct cgroup_subtree cgroup_subtree;
 int cgroup_subtree_open(const cgroup_hierarchy *h, cgroup_subtree **ret);
+/* The groups of a subtree borrow its paths (a supervisor of 10,000
+ * children would otherwise hold 10,000 copies of them): free every group
+ * handle of t before t. Freeing t while any is left is a bug; t is then
+ * not freed, so that those handles stay valid, and leaks (LeakSanitizer
+ * reports it). Accepts NULL, returns NULL. */
 cgroup_subtree *cgroup_subtree_free(cgroup_subtree *t);
 const cgroup_hierarchy *cgroup_subtree_hierarchy(const cgroup_subtree *t);
 
@@ -158,8 +163,10 @@ const cgroup_hierarchy *cgroup_subtree_hierarchy(const cgroup_subtree *t);
  * counts. Whatever fails after a directory was made removes what this call
  * made. -EINVAL for an invalid name ("", "/", ".", "..", longer than
  * NAME_MAX, "supervisor" at the top) or a parent of another subtree;
- * -ENOENT when the parent's directory is gone. A handle does not refer to
- * its subtree or parent: it may outlive both. */
+ * -ENOENT when the parent's directory is gone; -ENAMETOOLONG when a
+ * directory's path would reach PATH_MAX. A handle refers to its subtree,
+ * which must outlive it (cgroup_subtree_free()), not to its parent: it may
+ * outlive the parent's handle. */
 typedef struct cgroup_group cgroup_group;
 int cgroup_group_new(cgroup_subtree *t, cgroup_group *parent, const char *name, const cgroup_policy *p, cgroup_group **ret);
 /* As cgroup_group_new(), but directories that hold processes are taken as
@@ -180,9 +187,10 @@ int cgroup_group_adopt(cgroup_subtree *t, cgroup_group *parent, const char *name
  * missing a directory, made since, or below a directory that could not be
  * read) is taken the long way, by cgroup_group_adopt().
  * cgroup_adoption_oom_kills() is cgroup_group_oom_kills() for a group taken
- * by a, read below the held directory (-EINVAL for another group). Only
- * -ENOMEM fails cgroup_adoption_new(). The adoption refers to t and
- * parent: free it before them. */
+ * by a, read below the held directory (-EINVAL for another group).
+ * cgroup_adoption_new() fails only with -ENOMEM, or -EINVAL for a parent
+ * of another subtree. The adoption refers to t and parent: free it before
+ * them; the groups it gives borrow from t as any other. */
 typedef struct cgroup_adoption cgroup_adoption;
 int cgroup_adoption_new(cgroup_subtree *t, cgroup_group *parent, cgroup_adoption **ret);
 int cgroup_adoption_take(cgroup_adoption *a, const char *name, const cgroup_policy *p, cgroup_group **ret);

@@ -172,6 +172,7 @@ static void hub_release(ph_hub *hub) {
         hub_state_close(hub, false);
         hub->janitor = loop_source_free(hub->janitor);
         hub->coordinator = coordinator_free(hub->coordinator);
+        /* before the subtree: its groups borrow the subtree's paths */
         hub->supervisor = supervisor_free(hub->supervisor);
         hub->subtree = cgroup_subtree_free(hub->subtree);
         hub->hierarchy = cgroup_hierarchy_free(hub->hierarchy);

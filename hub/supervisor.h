@@ -82,7 +82,8 @@ typedef struct supervisor_options {
 } supervisor_options;
 
 /* Create the hub group under the subtree and get ready to start children.
- * -EOPNOTSUPP (with *ret_reason) when the hub policy cannot be applied,
+ * t is borrowed, and its groups borrow from it: free the supervisor before
+ * t (cgroup_subtree_free()). -EOPNOTSUPP (with *ret_reason) when the hub policy cannot be applied,
  * -EBUSY when the hub group still holds processes (another instance) and
  * adopt is not set. */
 int supervisor_new(loop *l, cgroup_subtree *t, const supervisor_options *o, supervisor **ret,

@@ -164,20 +164,17 @@ typedef struct test_child {
         int pidfd;
 } test_child;
 
-/* Spawn a process into g the way the supervisor does: clone3 into the v2
- * group, then the child joins the v1 groups itself. It forks n_forks
- * grandchildren, reports readiness through a pipe and pauses. */
-static inline test_child test_spawn(const cgroup_group *g, unsigned n_forks) {
+/* clone3 into g the way the supervisor spawns: into the v2 group through
+ * CLONE_INTO_CGROUP, then the new process joins the v1 groups itself.
+ * Returns as fork() does: pid 0 in the new process (attached, to end with
+ * _exit()), its pid and pidfd here. */
+static inline test_child test_clone_into(const cgroup_group *g) {
         cgroup_spawn_fds f = { .v2_dir = -EBADF };
-        int pidfd = -EBADF, pipefd[2];
         struct clone_args args = {};
-        struct pollfd pfd;
+        int pidfd = -EBADF;
         long pid;
-        char c;
 
         assert_int_equal(cgroup_group_open_spawn_fds(g, &f), 0);
-        assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
-
         args.flags = CLONE_INTO_CGROUP | CLONE_PIDFD;
         args.pidfd = (uint64_t) (uintptr_t) &pidfd;
         args.exit_signal = SIGCHLD;
@@ -187,6 +184,24 @@ static inline test_child test_spawn(const cgroup_group *g, unsigned n_forks) {
         if (pid == 0) {
                 if (cgroup_spawn_fds_attach_v1(&f) < 0)
                         _exit(EXIT_FAILURE);
+                return (test_child) { .pid = 0, .pidfd = -EBADF };
+        }
+        assert_true(pid > 0);
+        cgroup_spawn_fds_close(&f);
+        return (test_child) { .pid = (pid_t) pid, .pidfd = pidfd };
+}
+
+/* Spawn a process into g (test_clone_into()). It forks n_forks
+ * grandchildren, reports readiness through a pipe and pauses. */
+static inline test_child test_spawn(const cgroup_group *g, unsigned n_forks) {
+        struct pollfd pfd;
+        test_child child;
+        int pipefd[2];
+        char c;
+
+        assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+        child = test_clone_into(g);
+        if (child.pid == 0) {
                 for (unsigned i = 0; i < n_forks; i++) {
                         pid_t p = fork();
 
@@ -201,16 +216,13 @@ static inline test_child test_spawn(const cgroup_group *g, unsigned n_forks) {
                 for (;;)
                         pause();
         }
-        assert_true(pid > 0);
-        cgroup_spawn_fds_close(&f);
         close(pipefd[1]);
 
         pfd = (struct pollfd) { .fd = pipefd[0], .events = POLLIN };
         assert_int_equal(poll(&pfd, 1, TEST_WAIT_MSEC), 1);
         assert_int_equal(read(pipefd[0], &c, 1), 1);
         close(pipefd[0]);
-
-        return (test_child) { .pid = (pid_t) pid, .pidfd = pidfd };
+        return child;
 }
 
 /* Reap a child we killed, bounded; returns the signal that ended it. */
@@ -286,5 +298,24 @@ static inline bool test_has(cgroup_controller c) {
 /* Expected path of g in the v1 hierarchy of c, as /proc/<pid>/cgroup
  * shows it. */
 static inline char *test_v1_proc_path(const cgroup_group *g, cgroup_controller c) {
-        return cg_path_join(test_hierarchy()->v1_own[c], g->rel);
+        return cg_path_join(test_hierarchy()->v1_own[c], cgroup_group_rel(g));
+}
+
+/* pid is in g's directory in the v1 hierarchy of c, says /proc/<pid>/cgroup. */
+static inline void test_assert_in_v1(pid_t pid, const cgroup_group *g, cgroup_controller c) {
+        char *path = test_proc_cgroup(pid, cgroup_controller_to_v1_string(c)), *expected = test_v1_proc_path(g, c);
+
+        assert_non_null(path);
+        assert_string_equal(path, expected);
+        free(path);
+        free(expected);
+}
+
+/* g's v1 directory for c, NULL when c is not on v1: in one of a few
+ * rotating buffers, enough for the comparisons of one assertion. */
+static inline const char *test_v1_dir(const cgroup_group *g, cgroup_controller c) {
+        static char buf[4][PATH_MAX];
+        static unsigned next;
+
+        return cgroup_group_v1_dir(g, c, buf[next++ % ELEMENTSOF(buf)]);
 }

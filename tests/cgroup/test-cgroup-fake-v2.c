@@ -129,8 +129,53 @@ static void test_v2_files(void **state) {
         assert_content(hubdir, "memory.max", "max");
         assert_content(hubdir, "cpu.weight", "100");
 
+        /* a nested group's paths come out of its one stored path */
+        assert_int_equal(cgroup_group_new(t, hub, "d.child", NULL, &child), 0);
+        assert_string_equal(cgroup_group_v2_relative_path(child), "/fake/h.hub/d.child");
+        assert_int_equal(strncmp(cgroup_group_path(child), hubdir, strlen(hubdir)), 0);
+        assert_string_equal(cgroup_group_path(child) + strlen(hubdir), "/d.child");
+        assert_int_equal(cgroup_group_remove(child), 0);
+        assert_int_equal(cg_is_dir(cgroup_group_path(child)), 0);
+        cgroup_group_free(child);
+
+        /* a group's paths are read with its subtree's offsets: a parent
+         * of another subtree is refused, by the adoption too */
+        {
+                cgroup_hierarchy h2 = h;
+                cgroup_subtree *t2 = NULL;
+                cgroup_adoption *a = (cgroup_adoption *) 0x1;
+                char *other = cg_path_join(root, "other");
+
+                assert_int_equal(mkdir(other, 0755), 0);
+                touch(other, "cgroup.subtree_control", "");
+                h2.v2_own = (char *) "/other";
+                assert_int_equal(cgroup_subtree_open(&h2, &t2), 0);
+                assert_int_equal(cgroup_adoption_new(t2, hub, &a), -EINVAL);
+                assert_ptr_equal(a, (cgroup_adoption *) 0x1);
+                assert_int_equal(cgroup_group_new(t2, hub, "e.child", NULL, &child), -EINVAL);
+                assert_int_equal(cgroup_adoption_new(t, hub, &a), 0);
+                a = cgroup_adoption_free(a);
+                cgroup_subtree_free(t2);
+                free(other);
+        }
         cgroup_group_free(hub);
         cgroup_subtree_free(t);
+
+        /* the same with trailing slashes on the mount and on <own> */
+        {
+                char *mount = NULL;
+
+                assert_true(asprintf(&mount, "%s/", root) > 0);
+                h.v2_mount = mount;
+                h.v2_own = (char *) "/fake/";
+                assert_int_equal(cgroup_subtree_open(&h, &t), 0);
+                assert_int_equal(cgroup_group_new(t, NULL, "h.hub", NULL, &hub), 0);
+                assert_string_equal(cgroup_group_path(hub), hubdir);
+                assert_string_equal(cgroup_group_v2_relative_path(hub), "/fake/h.hub");
+                cgroup_group_free(hub);
+                cgroup_subtree_free(t);
+                free(mount);
+        }
         free(own);
         free(hubdir);
         free(childdir);

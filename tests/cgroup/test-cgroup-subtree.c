@@ -188,6 +188,44 @@ static void test_purge_live_tree(void **state) {
         assert_int_equal(cgroup_subtree_purge(test_subtree, name), 0);
 }
 
+/* Groups borrow their subtree's paths, so the subtree must outlive them:
+ * freeing it earlier is refused (it stays allocated and the groups keep
+ * working; under ASan a use after free would show here). A parent handle,
+ * though, may go before its children. */
+static void test_free_order(void **state) {
+        const char *name = test_top_name("phtest-order");
+        cgroup_subtree *t = NULL;
+        cgroup_group *hub = NULL, *child = NULL;
+        char *path;
+        test_child c;
+
+        assert_int_equal(cgroup_subtree_open(test_hierarchy(), &t), 0);
+        assert_int_equal(cgroup_group_new(t, NULL, name, &(cgroup_policy) {}, &hub), 0);
+        assert_int_equal(cgroup_group_new(t, hub, "c.child", NULL, &child), 0);
+        path = strdup(cgroup_group_path(child));
+        assert_non_null(path);
+
+        assert_null(cgroup_group_free(hub));
+        assert_null(cgroup_subtree_free(t)); /* refused: child is open */
+
+        assert_string_equal(cgroup_group_path(child), path);
+        c = test_spawn(child, 0);
+        assert_int_equal(cgroup_group_contains_pid(child, c.pid), 1);
+        test_kill_child(&c);
+        assert_int_equal(cg_wait_v2_unpopulated(path, 5 * USEC_PER_SEC), 0);
+        assert_int_equal(cgroup_group_remove(child), 0);
+        assert_false(test_is_dir(path));
+        for (cgroup_controller k = 0; k < _CGROUP_CONTROLLER_MAX; k++)
+                if (test_v1_dir(child, k))
+                        assert_false(test_is_dir(test_v1_dir(child, k)));
+
+        assert_null(cgroup_group_free(child));
+        assert_null(cgroup_subtree_free(t)); /* the last group is gone: freed now */
+        assert_int_equal(cgroup_subtree_purge(test_subtree, name), 0);
+        assert_top_gone(name);
+        free(path);
+}
+
 static void test_bad_args(void **state) {
         cgroup_hierarchy h = *test_hierarchy();
         cgroup_subtree *t = (cgroup_subtree *) 0x1;
@@ -227,6 +265,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_supervisor_leaf),
                 cmocka_unit_test(test_purge_live_tree),
+                cmocka_unit_test(test_free_order),
                 cmocka_unit_test(test_bad_args),
         };
 

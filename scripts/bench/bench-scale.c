@@ -575,6 +575,10 @@ static int run_ours(scale *s) {
                 goto finish;
         }
         res = ph_result_free(res);
+        /* Steady state, as for the daemon: the registry frees replaced
+         * entry versions a grace period later (RCU), tens of ms after a
+         * burst of starts, on its reclaim thread. */
+        (void) usleep(1000000);
         r = process_usage_read(&after);
         if (r < 0)
                 goto finish;

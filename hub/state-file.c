@@ -231,16 +231,28 @@ static bool json_string_is_whole(json_object *v) {
 }
 
 /* A string, or NULL for JSON null (when null_ok). */
-static int get_string(decoder *d, json_object *o, const char *where, const char *key, bool null_ok, char **ret) {
+/* key's value in *ret: 1, or 0 with *ret NULL for JSON null (when
+ * null_ok); an error when it is missing. */
+static int get_present(decoder *d, json_object *o, const char *where, const char *key, bool null_ok,
+                       json_object **ret) {
         json_object *v = NULL;
 
         if (!json_object_object_get_ex(o, key, &v))
                 return bad(d, "%s.%s: missing", where, key);
-        if (!v) {
-                if (!null_ok)
-                        return bad(d, "%s.%s: null", where, key);
-                *ret = NULL;
-                return 0;
+        if (!v && !null_ok)
+                return bad(d, "%s.%s: null", where, key);
+        *ret = v;
+        return !!v;
+}
+
+static int get_string(decoder *d, json_object *o, const char *where, const char *key, bool null_ok, char **ret) {
+        json_object *v;
+        int r = get_present(d, o, where, key, null_ok, &v);
+
+        if (r <= 0) {
+                if (r == 0)
+                        *ret = NULL;
+                return r;
         }
         if (!json_object_is_type(v, json_type_string))
                 return bad(d, "%s.%s: not a string", where, key);
@@ -251,16 +263,14 @@ static int get_string(decoder *d, json_object *o, const char *where, const char 
 }
 
 static int get_strv(decoder *d, json_object *o, const char *where, const char *key, bool null_ok, char ***ret) {
-        json_object *v = NULL;
+        json_object *v;
         size_t n;
+        int r = get_present(d, o, where, key, null_ok, &v);
 
-        if (!json_object_object_get_ex(o, key, &v))
-                return bad(d, "%s.%s: missing", where, key);
-        if (!v) {
-                if (!null_ok)
-                        return bad(d, "%s.%s: null", where, key);
-                *ret = NULL;
-                return 0;
+        if (r <= 0) {
+                if (r == 0)
+                        *ret = NULL;
+                return r;
         }
         if (!json_object_is_type(v, json_type_array))
                 return bad(d, "%s.%s: not an array", where, key);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 
 #include "cgroup-internal.h"
 #include "log.h"
@@ -109,6 +110,77 @@ struct pidfd_info_v0 {
 #define PIDFD_INFO_CGROUPID_V0 (UINT64_C(1) << 2)
 #define PIDFD_GET_INFO_V0 _IOWR(0xFF, 11, struct pidfd_info_v0)
 
+/* The v2 path of pid's cgroup (the "0::" line of /proc/<pid>/cgroup),
+ * pointing into *ret_buf: 1, or 0 when there is no such line; -ESRCH when
+ * there is no such process. */
+static int read_v2_path_of_pid(pid_t pid, char **ret_buf, const char **ret_path) {
+        _cleanup_free_ char *s = NULL;
+        char path[64];
+        int r;
+
+        (void) snprintf(path, sizeof path, "/proc/%d/cgroup", (int) pid);
+        r = cg_read_file(path, &s);
+        if (r == -ENOENT)
+                return -ESRCH;
+        if (r < 0)
+                return r;
+        for (char *line = s; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+                if (strncmp(line, "0::", 3) != 0)
+                        continue;
+                line[3 + strcspn(line + 3, "\n")] = '\0';
+                *ret_path = line + 3;
+                *ret_buf = TAKE_PTR(s);
+                return 1;
+        }
+        return 0;
+}
+
+int cgroup_pidfd_group_id(int pidfd, uint64_t *ret) {
+        struct pidfd_info_v0 info = { .mask = PIDFD_INFO_CGROUPID_V0 };
+
+        assert_return(pidfd >= 0, -EINVAL);
+        assert_return(ret, -EINVAL);
+
+        if (ioctl(pidfd, PIDFD_GET_INFO_V0, &info) < 0)
+                return errno == ENOTTY || errno == EINVAL ? -EOPNOTSUPP : -errno;
+        if (!(info.mask & PIDFD_INFO_CGROUPID_V0) || info.cgroupid == 0)
+                return -EOPNOTSUPP;
+        *ret = info.cgroupid;
+        return 0;
+}
+
+int cgroup_group_child_id_of_pid(const cgroup_group *g, pid_t pid, uint64_t *ret) {
+        _cleanup_free_ char *buf = NULL, *dir = NULL;
+        const char *cg, *rel, *below;
+        struct stat st;
+        size_t l, n;
+        int r;
+
+        assert_return(g, -EINVAL);
+        assert_return(pid > 0, -EINVAL);
+        assert_return(ret, -EINVAL);
+
+        r = read_v2_path_of_pid(pid, &buf, &cg);
+        if (r < 0)
+                return r;
+        /* "<rel>/<name>[/...]": name is the child group */
+        rel = cgroup_group_v2_relative_path(g);
+        l = strlen(rel);
+        if (r == 0 || strncmp(cg, rel, l) != 0 || cg[l] != '/')
+                return -ENOENT;
+        below = cg + l + 1;
+        n = strcspn(below, "/");
+        if (n == 0)
+                return -ENOENT;
+        if (asprintf(&dir, "%s/%.*s", g->v2_dir, (int) n, below) < 0)
+                return -ENOMEM;
+        /* kernfs: a group's directory inode is its id */
+        if (stat(dir, &st) < 0)
+                return -errno;
+        *ret = (uint64_t) st.st_ino;
+        return 0;
+}
+
 int cgroup_group_contains_pidfd(const cgroup_group *g, int pidfd, pid_t pid) {
         struct pidfd_info_v0 info = { .mask = PIDFD_INFO_CGROUPID_V0 };
 
@@ -130,33 +202,20 @@ int cgroup_group_contains_pidfd(const cgroup_group *g, int pidfd, pid_t pid) {
 }
 
 int cgroup_group_contains_pid(const cgroup_group *g, pid_t pid) {
-        _cleanup_free_ char *s = NULL;
-        const char *rel;
-        char path[64];
+        _cleanup_free_ char *buf = NULL;
+        const char *cg, *rel;
         size_t l;
         int r;
 
         assert_return(g, -EINVAL);
         assert_return(pid > 0, -EINVAL);
 
-        (void) snprintf(path, sizeof path, "/proc/%d/cgroup", (int) pid);
-        r = cg_read_file(path, &s);
-        if (r == -ENOENT)
-                return -ESRCH;
-        if (r < 0)
+        r = read_v2_path_of_pid(pid, &buf, &cg);
+        if (r <= 0)
                 return r;
-
         rel = cgroup_group_v2_relative_path(g);
         l = strlen(rel);
-        for (const char *line = s; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-                const char *cg;
-
-                if (strncmp(line, "0::", 3) != 0)
-                        continue;
-                cg = line + 3;
-                /* the group itself or below it, never a sibling that only
-                 * shares a prefix ("a.hub" vs "a.hub2") */
-                return strncmp(cg, rel, l) == 0 && (cg[l] == '\n' || cg[l] == '\0' || cg[l] == '/');
-        }
-        return 0;
+        /* the group itself or below it, never a sibling that only shares a
+         * prefix ("a.hub" vs "a.hub2") */
+        return strncmp(cg, rel, l) == 0 && (cg[l] == '\0' || cg[l] == '/');
 }

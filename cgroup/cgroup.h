@@ -263,6 +263,16 @@ int cgroup_group_contains_pid(const cgroup_group *g, pid_t pid);
  * Linux 6.13) this costs one ioctl instead of a read of /proc/<pid>/cgroup;
  * -ESRCH when it has been reaped. */
 int cgroup_group_contains_pidfd(const cgroup_group *g, int pidfd, pid_t pid);
+/* The id of the v2 group the process pidfd names is in, as the kernel
+ * tells (PIDFD_GET_INFO, Linux 6.13): -EOPNOTSUPP on older kernels, -ESRCH
+ * once it has been reaped. */
+int cgroup_pidfd_group_id(int pidfd, uint64_t *ret);
+/* The id of the group right below g that pid is in, or below which it is
+ * (a process that made groups of its own under its leaf): -ENOENT when pid
+ * is not below g, -ESRCH when there is no such process. Reads
+ * /proc/<pid>/cgroup: the slow way, for what cgroup_pidfd_group_id() cannot
+ * answer. */
+int cgroup_group_child_id_of_pid(const cgroup_group *g, pid_t pid, uint64_t *ret);
 /* Remove the directories in every hierarchy (the group must be empty:
  * -EBUSY otherwise; child groups must be gone: -ENOTEMPTY). The handle stays
  * valid, to be freed. Missing directories are not an error. */

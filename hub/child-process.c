@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 
 /* The process side of a child: preparing and spawning it, and turning what
- * the kernel says (execve's outcome, pidfd, notify socket, cgroup.events,
+ * the kernel says (execve's outcome, pidfd, cgroup.events,
  * the child's timer) into events for the state table. */
 
 #include <fcntl.h>
@@ -75,8 +75,6 @@ void child_release_process(supervisor_child *c) {
 void child_release_all(supervisor_child *c) {
         child_release_process(c);
         c->timer = loop_source_free(c->timer);
-        c->notify_source = loop_source_free(c->notify_source);
-        c->notify = notify_socket_free(c->notify);
 }
 
 static int on_exec_ok(loop_source *s, void *userdata) {
@@ -118,40 +116,6 @@ static int on_process_exit(loop_source *s, const siginfo_t *si, void *userdata) 
 int child_watch_adopted(supervisor_child *c) {
         assert(c->pidfd >= 0);
         return loop_add_child(c->supervisor->loop, &c->pidfd_source, c->pidfd, on_process_exit, c);
-}
-
-static int on_notify(loop_source *s, int fd, uint32_t revents, void *userdata) {
-        supervisor_child *c = userdata;
-
-        /* Bounded: a flood of datagrams cannot starve the loop. */
-        for (unsigned i = 0; i < 16; i++) {
-                notify_message m;
-                int r;
-
-                r = notify_socket_receive(c->notify, &m);
-                if (r <= 0)
-                        return 0;
-                if (m.sender <= 0)
-                        continue;
-                if (m.sender != c->pid && cgroup_group_contains_pid(c->group, m.sender) <= 0) {
-                        log_debug("child %s: notify message from pid %d outside its group, ignored",
-                                  c->spec->id, (int) m.sender);
-                        continue;
-                }
-                if (m.has_status) {
-                        char *t = strdup(m.status);
-                        if (t) {
-                                free(c->status_text);
-                                c->status_text = t;
-                                supervisor_emit(c, SUPERVISOR_EVENT_STATUS);
-                        }
-                }
-                if (m.ready) {
-                        child_dispatch(c, CHILD_EVENT_READY);
-                        return 0; /* c may be gone */
-                }
-        }
-        return 0;
 }
 
 static void child_drained(supervisor_child *c);
@@ -249,7 +213,7 @@ static int open_output(const supervisor_child *c, const child_output *o, int *re
 /* The child's environment: its own or ours, never our NOTIFY_SOCKET (that
  * one is for talking to our own supervisor), plus its notify address and
  * its id. Built per launch and freed right after: nothing at rest. */
-static int build_env(const supervisor_child *c, char ***ret) {
+static int build_env(const supervisor_child *c, const char *notify_address, char ***ret) {
         char *const *base = c->spec->env ?: environ;
         size_t n = 0, k = 0;
 
@@ -271,7 +235,7 @@ static int build_env(const supervisor_child *c, char ***ret) {
                 env[k - 1] = NULL;
                 return -ENOMEM;
         }
-        if (c->notify && asprintf(&env[k++], "NOTIFY_SOCKET=%s", notify_socket_address(c->notify)) < 0) {
+        if (notify_address && asprintf(&env[k++], "NOTIFY_SOCKET=%s", notify_address) < 0) {
                 env[k - 1] = NULL;
                 return -ENOMEM;
         }
@@ -292,26 +256,19 @@ int child_launch(supervisor_child *c, const char **ret_reason) {
         pid_t pid;
         spawn_failure failure;
         int pidfd, r;
-        const char *reason = NULL;
+        const char *reason = NULL, *notify_address = NULL;
 
         assert(c->pidfd < 0);
 
-        if (c->spec->ready == CHILD_READY_NOTIFY && !c->notify) {
-                r = notify_socket_new(&c->notify);
+        if (c->spec->ready == CHILD_READY_NOTIFY) {
+                r = supervisor_notify_address(c->supervisor, &notify_address);
                 if (r < 0) {
-                        *ret_reason = "notify socket cannot be created";
-                        return r;
-                }
-                r = loop_add_io(c->supervisor->loop, &c->notify_source, notify_socket_fd(c->notify), POLLIN,
-                                on_notify, c);
-                if (r < 0) {
-                        c->notify = notify_socket_free(c->notify);
-                        *ret_reason = "notify socket cannot be watched";
+                        *ret_reason = "notify socket cannot be opened";
                         return r;
                 }
         }
 
-        r = build_env(c, &env);
+        r = build_env(c, notify_address, &env);
         if (r < 0)
                 return r;
         r = spawn_find_executable(c->spec->argv[0], env, &path);

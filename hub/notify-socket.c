@@ -5,8 +5,22 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "cgroup.h"
 #include "macros.h"
 #include "notify-socket.h"
+
+/* Linux 6.5; the C library's headers may predate it. */
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+#ifndef SCM_PIDFD
+#define SCM_PIDFD 0x04
+#endif
+
+/* What one socket may hold for its senders while the loop is busy: what
+ * systemd asks for its own notify socket. Capped by net.core.rmem_max
+ * unless we may force it. */
+#define NOTIFY_RCVBUF (8 * 1024 * 1024)
 
 struct notify_socket {
         int fd;
@@ -26,6 +40,11 @@ int notify_socket_new(notify_socket **ret) {
                 return -errno;
         if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
                 return -errno;
+        /* Without it (before 6.5) the sender is found from its pid. */
+        (void) setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &one, sizeof(one));
+        int rcvbuf = NOTIFY_RCVBUF;
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+                (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
         /* Binding only the family asks the kernel for a fresh abstract name:
          * no file to clean up, no name to collide with. */
         if (bind(fd, (struct sockaddr *) &sa, len) < 0)
@@ -106,7 +125,8 @@ int notify_socket_receive(notify_socket *s, notify_message *ret) {
         char buf[4096];
         union {
                 struct cmsghdr align;
-                uint8_t buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 16)];
+                uint8_t buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int)) +
+                            CMSG_SPACE(sizeof(int) * 16)];
         } control;
         struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
         struct msghdr mh = {
@@ -116,6 +136,7 @@ int notify_socket_receive(notify_socket *s, notify_message *ret) {
                 .msg_controllen = sizeof(control),
         };
         const struct ucred *cred = NULL;
+        _cleanup_close_ int pidfd = -EBADF;
         ssize_t n;
 
         assert_return(s, -EINVAL);
@@ -133,7 +154,10 @@ int notify_socket_receive(notify_socket *s, notify_message *ret) {
                         continue;
                 if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len == CMSG_LEN(sizeof(struct ucred)))
                         cred = (const struct ucred *) CMSG_DATA(c);
-                else if (c->cmsg_type == SCM_RIGHTS) {
+                else if (c->cmsg_type == SCM_PIDFD && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+                        safe_close(pidfd);
+                        memcpy(&pidfd, CMSG_DATA(c), sizeof(int));
+                } else if (c->cmsg_type == SCM_RIGHTS) {
                         size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
                         int fds[16];
 
@@ -149,6 +173,8 @@ int notify_socket_receive(notify_socket *s, notify_message *ret) {
         if (!cred || (mh.msg_flags & MSG_TRUNC) || (size_t) n > sizeof(buf))
                 return 1; /* dropped: no sender we can check, or cut short */
         ret->sender = cred->pid;
+        if (pidfd >= 0 && cgroup_pidfd_group_id(pidfd, &ret->sender_cgroup_id) < 0)
+                ret->sender_cgroup_id = 0;
         notify_message_parse(buf, n, ret);
         return 1;
 }

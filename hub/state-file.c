@@ -230,7 +230,6 @@ static bool json_string_is_whole(json_object *v) {
         return strlen(json_object_get_string(v)) == (size_t) json_object_get_string_len(v);
 }
 
-/* A string, or NULL for JSON null (when null_ok). */
 /* key's value in *ret: 1, or 0 with *ret NULL for JSON null (when
  * null_ok); an error when it is missing. */
 static int get_present(decoder *d, json_object *o, const char *where, const char *key, bool null_ok,
@@ -246,7 +245,7 @@ static int get_present(decoder *d, json_object *o, const char *where, const char
 }
 
 static int get_string(decoder *d, json_object *o, const char *where, const char *key, bool null_ok, char **ret) {
-        json_object *v;
+        json_object *v = NULL;
         int r = get_present(d, o, where, key, null_ok, &v);
 
         if (r <= 0) {
@@ -263,7 +262,7 @@ static int get_string(decoder *d, json_object *o, const char *where, const char 
 }
 
 static int get_strv(decoder *d, json_object *o, const char *where, const char *key, bool null_ok, char ***ret) {
-        json_object *v;
+        json_object *v = NULL;
         size_t n;
         int r = get_present(d, o, where, key, null_ok, &v);
 

@@ -38,8 +38,6 @@ struct supervisor_child {
         int pidfd;
         loop_source *pidfd_source;
         loop_source *exec_ok_source; /* EXEC_OK, deferred out of the launch that learnt it */
-        notify_socket *notify;
-        loop_source *notify_source;
         int events_fd; /* cgroup.events, while draining */
         loop_source *events_source;
         loop_source *timer;
@@ -96,6 +94,12 @@ struct supervisor {
 
         spawner *spawner; /* the loop thread's, for every launch */
 
+        /* READY=1 and STATUS= of every notify child (supervisor-notify.c):
+         * opened with the first one. */
+        notify_socket *notify;
+        loop_source *notify_source;
+        bool *notify_freed; /* while its handler runs: set when s is freed */
+
         /* Restore this RLIMIT_NOFILE in children (we raised our own). */
         bool set_nofile;
         struct rlimit nofile;
@@ -119,6 +123,11 @@ void child_release_process(supervisor_child *c);
 void child_reap(int pidfd, int timeout_ms);
 void child_release_all(supervisor_child *c);
 void child_set_failure(supervisor_child *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* supervisor-notify.c */
+/* NOTIFY_SOCKET for a child: the supervisor's socket, opened on first use. */
+int supervisor_notify_address(supervisor *s, const char **ret_address);
+void supervisor_notify_close(supervisor *s);
 
 /* supervisor.c */
 void supervisor_emit(supervisor_child *c, supervisor_event event);

@@ -188,6 +188,7 @@ supervisor *supervisor_free(supervisor *s) {
         if (!s)
                 return NULL;
 
+        supervisor_notify_close(s);
         HASH_ITER(hh, s->children, c, tmp) {
                 supervisor_unindex_child(s, c);
                 kill_and_remove(c->group, c->pidfd);

@@ -68,3 +68,30 @@ static inline bool pid_alive(pid_t pid) {
         fclose(fp);
         return state != 'Z' && state != 'X';
 }
+
+/* The directory of our own v2 cgroup: its mount (pure v2 or hybrid) and
+ * the "0::" line of /proc/self/cgroup. */
+static inline int test_own_v2_cgroup_dir(char *buf, size_t size) {
+        static const char *const mounts[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+        char line[512];
+        FILE *f = fopen("/proc/self/cgroup", "re");
+
+        if (!f)
+                return -1;
+        while (fgets(line, sizeof line, f)) {
+                if (strncmp(line, "0::", 3) != 0)
+                        continue;
+                line[strcspn(line, "\n")] = '\0';
+                fclose(f);
+                for (size_t i = 0; i < 2; i++) {
+                        struct statfs fs;
+                        if (statfs(mounts[i], &fs) == 0 && fs.f_type == 0x63677270 /* CGROUP2_SUPER_MAGIC */) {
+                                int n = snprintf(buf, size, "%s%s", mounts[i], line + 3);
+                                return n < 0 || (size_t) n >= size ? -1 : 0;
+                        }
+                }
+                return -1;
+        }
+        fclose(f);
+        return -1;
+}

@@ -171,15 +171,14 @@ static int count_subdirs(const char *dir) {
 #define FD_MARGIN 1024u
 
 /* Room for n children: pid_max (skip, with the reason, when they do not
- * fit) and the fd limit. The hub holds a pidfd per child and, with notify
- * readiness, a NOTIFY_SOCKET per child too: where the hard RLIMIT_NOFILE
- * (raised when we may: CAP_SYS_RESOURCE) has no room for two fds per
- * child, the children are started with exec readiness, and the output
- * says so; without room for one, the N is skipped. */
+ * fit) and the fd limit. The hub holds a pidfd per child (its notify
+ * socket is one for all): where the hard RLIMIT_NOFILE (raised when we
+ * may: CAP_SYS_RESOURCE) has no room for one fd per child, the N is
+ * skipped. */
 static int check_host(scale *s) {
         unsigned long pid_max = read_ulong_file("/proc/sys/kernel/pid_max");
         unsigned long nr_open = read_ulong_file("/proc/sys/fs/nr_open");
-        rlim_t need = (rlim_t) s->n * 2 + FD_MARGIN;
+        rlim_t need = (rlim_t) s->n + FD_MARGIN;
         struct rlimit rl;
 
         if (pid_max > 0 && (unsigned long) s->n + PID_MARGIN > pid_max) {
@@ -200,12 +199,6 @@ static int check_host(scale *s) {
         if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
                 return -errno;
         s->notify = rl.rlim_max >= need;
-        if (!s->notify && rl.rlim_max >= (rlim_t) s->n + FD_MARGIN) {
-                printf("N=%u: exec readiness, not READY=1: RLIMIT_NOFILE hard limit %llu has no room for a "
-                       "pidfd and a NOTIFY_SOCKET per child (%llu), and cannot be raised here\n",
-                       s->n, (unsigned long long) rl.rlim_max, (unsigned long long) need);
-                return 0;
-        }
         if (!s->notify) {
                 printf("skipped: %u children: RLIMIT_NOFILE hard limit %llu is below one pidfd per child plus "
                        "%u, and cannot be raised here (no CAP_SYS_RESOURCE)\n",

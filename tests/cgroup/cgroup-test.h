@@ -38,7 +38,7 @@
 #define TEST_WAIT_MSEC 5000
 
 static cgroup_subtree *test_subtree;
-static char test_names[16][NAME_MAX + 1];
+static char test_names[24][NAME_MAX + 1];
 static unsigned test_n_names;
 
 static inline void test_purge_all(void) {

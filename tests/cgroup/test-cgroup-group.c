@@ -627,17 +627,66 @@ static void test_kill_loop(void **state) {
         cgroup_group_free(g);
 }
 
-/* PIDFD_GET_INFO as cgroup-group-state.c asks it: the kernel's word on a
- * process's v2 cgroup id, or 0 where the kernel has no such ioctl. */
-static uint64_t pidfd_cgroup_id(int pidfd) {
-        struct {
-                uint64_t mask, cgroupid;
-                uint32_t rest[12];
-        } info = { .mask = UINT64_C(1) << 2 };
+/* Which child group of a hub a process is in: the kernel's word through
+ * its pidfd (its own group only), and /proc's for a group the process
+ * made below its leaf. */
+static void test_group_of_process(void **state) {
+        const char *name = test_top_name("phtest-whose");
+        cgroup_group *hub = NULL, *g = NULL;
+        char sub[PATH_MAX], procs[PATH_MAX + 16], pid_text[32];
+        struct stat leaf, below;
+        uint64_t id = 0;
+        test_child c;
+        int r;
 
-        if (ioctl(pidfd, _IOWR(0xFF, 11, info), &info) < 0 || !(info.mask & (UINT64_C(1) << 2)))
-                return 0;
-        return info.cgroupid;
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, NULL, &hub), 0);
+        assert_int_equal(cgroup_group_new(test_subtree, hub, "a.child", NULL, &g), 0);
+        assert_int_equal(stat(g->v2_dir, &leaf), 0);
+        c = test_spawn(g, 0);
+
+        /* in the leaf itself */
+        r = cgroup_pidfd_group_id(c.pidfd, &id);
+        if (r >= 0)
+                assert_true(id == (uint64_t) leaf.st_ino);
+        else
+                assert_int_equal(r, -EOPNOTSUPP);
+        id = 0;
+        assert_int_equal(cgroup_group_child_id_of_pid(hub, c.pid, &id), 0);
+        assert_true(id == (uint64_t) leaf.st_ino);
+
+        /* in a group of its own below the leaf: still the leaf */
+        snprintf(sub, sizeof sub, "%s/deeper", g->v2_dir);
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", sub);
+        snprintf(pid_text, sizeof pid_text, "%d", (int) c.pid);
+        assert_int_equal(mkdir(sub, 0755), 0);
+        assert_int_equal(cg_write_file(procs, pid_text), 0);
+        assert_int_equal(stat(sub, &below), 0);
+        if (cgroup_pidfd_group_id(c.pidfd, &id) >= 0)
+                assert_true(id == (uint64_t) below.st_ino);
+        id = 0;
+        assert_int_equal(cgroup_group_child_id_of_pid(hub, c.pid, &id), 0);
+        assert_true(id == (uint64_t) leaf.st_ino);
+        /* asked of the leaf, the group below it is the answer */
+        assert_int_equal(cgroup_group_child_id_of_pid(g, c.pid, &id), 0);
+        assert_true(id == (uint64_t) below.st_ino);
+
+        /* not below the hub (we are not), gone, bad arguments */
+        assert_int_equal(cgroup_group_child_id_of_pid(hub, getpid(), &id), -ENOENT);
+        assert_int_equal(cgroup_group_child_id_of_pid(NULL, c.pid, &id), -EINVAL);
+        assert_int_equal(cgroup_group_child_id_of_pid(hub, 0, &id), -EINVAL);
+        assert_int_equal(cgroup_group_child_id_of_pid(hub, c.pid, NULL), -EINVAL);
+        assert_int_equal(cgroup_pidfd_group_id(-1, &id), -EINVAL);
+        pid_t pid = c.pid;
+        assert_int_equal(cgroup_group_kill(g), 0);
+        assert_int_equal(test_reap(&c), SIGKILL);
+        assert_int_equal(cgroup_group_child_id_of_pid(hub, pid, &id), -ESRCH);
+
+        assert_int_equal(cg_wait_v2_unpopulated(sub, 5 * USEC_PER_SEC), 0);
+        assert_int_equal(rmdir(sub), 0);
+        assert_int_equal(cgroup_group_remove(g), 0);
+        cgroup_group_free(g);
+        assert_int_equal(cgroup_group_remove(hub), 0);
+        cgroup_group_free(hub);
 }
 
 /* Taking back the groups of an earlier run, many at once: complete ones
@@ -675,11 +724,14 @@ static void test_adoption(void **state) {
         assert_non_null(strstr(g->v2_dir, "/run.child"));
         assert_int_equal(cgroup_group_contains_pidfd(g, c.pidfd, c.pid), 1);
         assert_int_equal(cgroup_group_contains_pidfd(hub, c.pidfd, c.pid), 1);
-        uint64_t id = pidfd_cgroup_id(c.pidfd);
-        if (id != 0)
+        uint64_t id = 0;
+        int r = cgroup_pidfd_group_id(c.pidfd, &id);
+        if (r >= 0)
                 assert_true(id == g->id);
-        else
+        else {
+                assert_int_equal(r, -EOPNOTSUPP);
                 fprintf(stderr, "no PIDFD_GET_INFO here: /proc answered\n");
+        }
         assert_int_equal(cgroup_adoption_oom_kills(a, g, &n1), cgroup_group_oom_kills(g, &n2));
         if (test_has(CGROUP_CONTROLLER_MEMORY))
                 assert_true(n1 == n2);
@@ -857,6 +909,7 @@ int main(void) {
                 cmocka_unit_test(test_remove_order),
                 cmocka_unit_test(test_oom_kills),
                 cmocka_unit_test(test_adoption),
+                cmocka_unit_test(test_group_of_process),
                 cmocka_unit_test(test_kill_loop),
                 cmocka_unit_test(test_handle_heap),
                 cmocka_unit_test(test_bad_args),

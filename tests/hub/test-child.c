@@ -26,9 +26,12 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../helpers.h"
 
 static void sleep_ms(long ms) {
         struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
@@ -83,6 +86,35 @@ int main(int argc, char **argv) {
                 sleep_ms(atol(argv[2]));
                 if (sd_notify_ready() < 0)
                         return 3;
+                sleep_forever();
+        }
+        /* READY=1 from a process in a group of its own below the leaf: the
+         * supervisor must still find the child. */
+        if (strcmp(mode, "notify-from-subgroup") == 0 && argc >= 3) {
+                char own[1024], dir[1280], procs[1320];
+                if (test_own_v2_cgroup_dir(own, sizeof own) < 0)
+                        return 6;
+                int n = snprintf(dir, sizeof dir, "%s/%s", own, argv[2]);
+                if (n < 0 || (size_t) n >= sizeof dir)
+                        return 6;
+                n = snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+                if (n < 0 || (size_t) n >= sizeof procs)
+                        return 6;
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                        return 7;
+                pid_t p = fork();
+                if (p < 0)
+                        return 5;
+                if (p == 0) {
+                        FILE *f = fopen(procs, "we");
+                        if (!f || fprintf(f, "0\n") < 0 || fclose(f) != 0)
+                                _exit(8);
+                        /* and stays, as a daemon's worker would: a
+                         * sender already gone cannot be placed */
+                        if (sd_notify_ready() < 0)
+                                _exit(3);
+                        sleep_forever();
+                }
                 sleep_forever();
         }
         if (strcmp(mode, "tree") == 0 && argc >= 4) {

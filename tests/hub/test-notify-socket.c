@@ -8,13 +8,18 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "macros.h"
 #include "notify-socket.h"
 
@@ -33,6 +38,25 @@ static int send_to(const char *address, const char *msg) {
         return n < 0 ? -1 : 0;
 }
 
+static int count_fds(void) {
+        DIR *d = opendir("/proc/self/fd");
+        int n = 0;
+
+        assert_non_null(d);
+        while (readdir(d))
+                n++;
+        closedir(d);
+        return n;
+}
+
+static bool kernel_at_least(int major, int minor) {
+        struct utsname u;
+        int ma = 0, mi = 0;
+
+        return uname(&u) == 0 && sscanf(u.release, "%d.%d", &ma, &mi) == 2 &&
+               (ma > major || (ma == major && mi >= minor));
+}
+
 static void test_message_from_another_process(void **state) {
         notify_socket *s = NULL;
         notify_message m;
@@ -44,17 +68,39 @@ static void test_message_from_another_process(void **state) {
         assert_true(strlen(address) > 1);
         assert_int_equal(notify_socket_receive(s, &m), 0); /* nothing yet */
 
+        int fds_before = count_fds();
+        /* The sender stays until we have read it, as a daemon does. */
         pid_t pid = fork();
         assert_true(pid >= 0);
-        if (pid == 0)
-                _exit(send_to(address, "STATUS=loading cache\nREADY=1\nMAINPID=1\n") < 0 ? 1 : 0);
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        if (pid == 0) {
+                /* gone with us, even when an assertion ends us early */
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                alarm(30);
+                if (send_to(address, "STATUS=loading cache\nREADY=1\nMAINPID=1\n") < 0)
+                        _exit(1);
+                pause();
+                _exit(0);
+        }
 
         struct pollfd p = { .fd = notify_socket_fd(s), .events = POLLIN };
         assert_int_equal(poll(&p, 1, 5000), 1);
         assert_int_equal(notify_socket_receive(s, &m), 1);
         assert_int_equal(m.sender, pid);
+        /* The kernel names the sender's group (a fork of ours: our group),
+         * where it can (PIDFD_GET_INFO, 6.13): a kernel id, not a pid. */
+        char own[1024];
+        struct stat st;
+        if (test_own_v2_cgroup_dir(own, sizeof own) == 0) {
+                assert_int_equal(stat(own, &st), 0);
+                if (kernel_at_least(6, 13))
+                        assert_int_equal(m.sender_cgroup_id, st.st_ino);
+                else if (m.sender_cgroup_id == 0)
+                        fprintf(stderr, "kernel before 6.13 gave no sender cgroup: the /proc way is used\n");
+        }
+        /* The sender's pidfd that came with it is closed again. */
+        assert_int_equal(count_fds(), fds_before);
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_true(m.ready);
         assert_false(m.stopping);
         assert_true(m.has_status);

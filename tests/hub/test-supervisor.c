@@ -6,9 +6,12 @@
  * credentials. */
 
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include "supervisor-fixture.h"
+#include "supervisor-internal.h"
 
 #ifndef TEST_CHILD_PATH
 #error "TEST_CHILD_PATH must name the test-child program"
@@ -296,6 +299,52 @@ static void test_notify_timeout_is_start_error(void **state) {
         spec.ready_timeout_usec = 200 * USEC_PER_MSEC;
         assert_int_equal(fixture_start(f, &spec, 5000), -ETIMEDOUT);
         assert_string_equal(f->start_reason, "sent no READY=1 in time");
+        assert_null(supervisor_find_child(f->sup, "silent"));
+}
+
+/* One notify socket serves the hub: each READY=1 goes to the child whose
+ * group it came from, and nobody else's counts. */
+static void test_notify_shared_socket_finds_sender(void **state) {
+        fixture *f = *state;
+        child_spec quick, silent, sub;
+        const char *reason = NULL;
+
+        spec_for(&quick, "quick", CHILD("notify", "100"));
+        quick.ready = CHILD_READY_NOTIFY;
+        spec_for(&silent, "silent", CHILD("sleep"));
+        silent.ready = CHILD_READY_NOTIFY;
+        silent.ready_timeout_usec = 1500 * USEC_PER_MSEC;
+        spec_for(&sub, "sub", CHILD("notify-from-subgroup", "helper"));
+        sub.ready = CHILD_READY_NOTIFY;
+        assert_int_equal(supervisor_start_child(f->sup, &silent, fixture_on_start, f, &reason), 0);
+        assert_int_equal(supervisor_start_child(f->sup, &quick, fixture_on_start, f, &reason), 0);
+        assert_int_equal(supervisor_start_child(f->sup, &sub, fixture_on_start, f, &reason), 0);
+
+        /* Both children that sent READY=1 run, the silent one still waits. */
+        assert_true(RUN_UNTIL(f, f->n_started == 2, 5000));
+        assert_int_equal(supervisor_child_state(supervisor_find_child(f->sup, "quick")), CHILD_STATE_RUNNING);
+        assert_int_equal(supervisor_child_state(supervisor_find_child(f->sup, "sub")), CHILD_STATE_RUNNING);
+        assert_int_equal(supervisor_child_state(supervisor_find_child(f->sup, "silent")), CHILD_STATE_STARTING);
+
+        /* READY=1 from a process in no child's group (us) is ignored. */
+        supervisor_child *c = supervisor_find_child(f->sup, "silent");
+        assert_non_null(f->sup->notify);
+        const char *address = notify_socket_address(f->sup->notify);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        assert_true(strlen(address) < sizeof(sa.sun_path));
+        strcpy(sa.sun_path, address);
+        sa.sun_path[0] = '\0';
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        assert_true(sendto(fd, "READY=1", 7, 0, (struct sockaddr *) &sa,
+                           offsetof(struct sockaddr_un, sun_path) + strlen(address)) == 7);
+        close(fd);
+        (void) RUN_UNTIL(f, false, 200);
+        assert_int_equal(supervisor_child_state(c), CHILD_STATE_STARTING);
+
+        /* ... until its ready timeout fails its start. */
+        assert_true(RUN_UNTIL(f, f->n_started == 3, 5000));
+        assert_int_equal(f->start_error, -ETIMEDOUT);
         assert_null(supervisor_find_child(f->sup, "silent"));
 }
 
@@ -696,6 +745,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_exec_failure_is_async_start_error, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_notify_waits_for_ready, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_notify_timeout_is_start_error, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_notify_shared_socket_finds_sender, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_stop_kills_whole_tree, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_sigterm_ignored_killed_at_timeout, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_memory_hog_is_oom_killed, fixture_setup, fixture_teardown),

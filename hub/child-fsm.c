@@ -38,7 +38,9 @@ static uint64_t child_now(const supervisor_child *c) {
 static void child_became_running(supervisor_child *c) {
         c->state = CHILD_STATE_RUNNING;
         c->running_since_usec = child_now(c);
-        child_disarm_timer(c);
+        /* Nothing to time while it runs, and most children run for long:
+         * the timer's memory goes back until a stop or a restart needs one. */
+        c->timer = loop_source_free(c->timer);
 
         if (!c->start_reported) {
                 c->start_reported = true;

@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/syscall.h>
 
 #include "log.h"
@@ -154,6 +155,7 @@ static uint64_t child_restart_delay(supervisor_child *c) {
 static void on_drained(supervisor_child *c) {
         char why[CHILD_EXIT_DESCRIBE_MAX];
         uint64_t now = child_now(c);
+        int r;
 
         child_disarm_timer(c);
         child_exit_describe(&c->last_exit, why, sizeof(why));
@@ -179,17 +181,25 @@ static void on_drained(supervisor_child *c) {
         if (c->running_since_usec > 0 && now - c->running_since_usec >= c->spec->restart_interval_usec)
                 c->restarts_in_row = 0;
 
-        if (!restart_window_try_record(&c->window, now)) {
-                child_set_failure(c, "restart intensity exceeded: more than %u restarts in %" PRIu64 " ms (last: %s)",
-                                  c->spec->restart_burst, c->spec->restart_interval_usec / USEC_PER_MSEC, why);
+        r = restart_window_try_record(&c->window, now);
+        if (r <= 0) {
+                if (r < 0)
+                        child_set_failure(c, "cannot record the restart: %s (last: %s)", strerror(-r), why);
+                else
+                        child_set_failure(c, "restart intensity exceeded: more than %u restarts in %" PRIu64 " ms (last: %s)",
+                                          c->spec->restart_burst, c->spec->restart_interval_usec / USEC_PER_MSEC, why);
                 c->state = CHILD_STATE_FAILED;
                 supervisor_emit(c, SUPERVISOR_EVENT_FAILED);
                 return;
         }
-        if (!supervisor_try_record_restart(c->supervisor, now)) {
-                child_set_failure(c, "supervisor restart intensity exceeded: more than %u restarts in %" PRIu64 " s (last: %s)",
-                                  c->supervisor->window.max_restarts,
-                                  c->supervisor->window.interval_usec / USEC_PER_SEC, why);
+        r = supervisor_try_record_restart(c->supervisor, now);
+        if (r <= 0) {
+                if (r < 0)
+                        child_set_failure(c, "cannot record the restart: %s (last: %s)", strerror(-r), why);
+                else
+                        child_set_failure(c, "supervisor restart intensity exceeded: more than %u restarts in %" PRIu64 " s (last: %s)",
+                                          c->supervisor->window.max_restarts,
+                                          c->supervisor->window.interval_usec / USEC_PER_SEC, why);
                 c->state = CHILD_STATE_FAILED;
                 supervisor_emit(c, SUPERVISOR_EVENT_FAILED);
                 return;

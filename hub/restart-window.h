@@ -3,7 +3,11 @@
 
 /* Restart intensity: at most max_restarts restarts within interval_usec
  * (OTP's MaxR in MaxT, systemd's StartLimitBurst= in StartLimitIntervalSec=).
- * A ring of the last max_restarts timestamps: a check is O(1). */
+ * A ring of the timestamps still within the interval: a check is O(1).
+ * The ring is allocated at the first restart, grows with the restarts
+ * recorded (up to max_restarts) and is freed once they all slid out: a
+ * child that never restarts, or not lately, holds none (a burst of
+ * hundreds would otherwise cost every child kilobytes). */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,15 +15,17 @@
 typedef struct restart_window {
         uint64_t interval_usec;
         unsigned max_restarts;
-        unsigned count; /* timestamps held, <= max_restarts */
-        unsigned head;  /* index of the oldest */
+        unsigned count;    /* timestamps held, <= capacity */
+        unsigned head;     /* index of the oldest */
+        unsigned capacity; /* of stamps, <= max_restarts */
         uint64_t *stamps;
 } restart_window;
 
 int restart_window_init(restart_window *w, unsigned max_restarts, uint64_t interval_usec);
 void restart_window_done(restart_window *w);
 /* Would one more restart at now_usec stay within the limit? When it would,
- * it is recorded and true returned; otherwise nothing is recorded. */
-bool restart_window_try_record(restart_window *w, uint64_t now_usec);
+ * it is recorded and 1 returned; otherwise 0 and nothing is recorded.
+ * -ENOMEM when the ring cannot grow (nothing recorded). */
+int restart_window_try_record(restart_window *w, uint64_t now_usec);
 /* Restarts recorded within the interval ending at now_usec. */
 unsigned restart_window_count(restart_window *w, uint64_t now_usec);

@@ -134,7 +134,8 @@ void supervisor_emit(supervisor_child *c, supervisor_event event);
 /* Remove the child's group, call its stop handler (and the start handler
  * with error when it never started), emit REMOVED, free it. */
 void supervisor_child_finish(supervisor_child *c, int start_error, const char *start_reason);
-bool supervisor_try_record_restart(supervisor *s, uint64_t now_usec);
+/* As restart_window_try_record(), on the supervisor's window. */
+int supervisor_try_record_restart(supervisor *s, uint64_t now_usec);
 /* Enter c in the tables (by id, and by cgroup id when its leaf has one). */
 void supervisor_index_child(supervisor *s, supervisor_child *c);
 void supervisor_unindex_child(supervisor *s, supervisor_child *c);

@@ -213,7 +213,7 @@ void supervisor_emit(supervisor_child *c, supervisor_event event) {
                 s->on_event(s, c, event, s->userdata);
 }
 
-bool supervisor_try_record_restart(supervisor *s, uint64_t now_usec) {
+int supervisor_try_record_restart(supervisor *s, uint64_t now_usec) {
         return restart_window_try_record(&s->window, now_usec);
 }
 

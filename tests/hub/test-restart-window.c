@@ -31,6 +31,48 @@ static void test_limit_and_slide(void **state) {
         restart_window_done(&w);
 }
 
+/* The ring grows with the restarts held and is given back once they all
+ * slid out: a child that is not restarting holds no timestamps. */
+static void test_ring_grows_and_is_freed(void **state) {
+        const uint64_t interval = 1000;
+        restart_window w;
+
+        assert_int_equal(restart_window_init(&w, 216, interval), 0);
+        assert_null(w.stamps);
+        assert_int_equal(restart_window_count(&w, 0), 0);
+        assert_null(w.stamps);
+
+        /* A full ring that wraps (two slid out, two more recorded) grows:
+         * the order survives being laid out again. */
+        for (unsigned i = 0; i < 8; i++)
+                assert_int_equal(restart_window_try_record(&w, i), 1);
+        assert_int_equal(w.capacity, 8);
+        assert_int_equal(restart_window_count(&w, interval + 1), 6);
+        for (unsigned i = 0; i < 3; i++)
+                assert_int_equal(restart_window_try_record(&w, interval + 1), 1);
+        assert_int_equal(w.capacity, 16);
+        /* t=2..7 slide out at 1007, the three of 1001 stay. */
+        assert_int_equal(restart_window_count(&w, interval + 7), 3);
+
+        for (unsigned i = 0; i < 213; i++)
+                assert_int_equal(restart_window_try_record(&w, interval + 500), 1);
+        assert_int_equal(w.capacity, 216);
+        assert_int_equal(restart_window_try_record(&w, interval + 500), 0);
+        /* The three of 1001 slide out at 2001: three more fit, not four. */
+        for (unsigned i = 0; i < 3; i++)
+                assert_int_equal(restart_window_try_record(&w, 2 * interval + 1), 1);
+        assert_int_equal(restart_window_try_record(&w, 2 * interval + 1), 0);
+        assert_int_equal(restart_window_count(&w, 2 * interval + 1), 216);
+
+        assert_int_equal(restart_window_count(&w, 10 * interval), 0);
+        assert_null(w.stamps);
+        assert_int_equal(w.capacity, 0);
+        assert_int_equal(restart_window_try_record(&w, 10 * interval), 1);
+        assert_int_equal(w.capacity, 8);
+        restart_window_done(&w);
+        assert_null(w.stamps);
+}
+
 static void test_zero_allows_nothing(void **state) {
         restart_window w;
 
@@ -50,6 +92,7 @@ static void test_bad_arguments(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_limit_and_slide),
+                cmocka_unit_test(test_ring_grows_and_is_freed),
                 cmocka_unit_test(test_zero_allows_nothing),
                 cmocka_unit_test(test_bad_arguments),
         };

@@ -248,9 +248,9 @@ static int output_from_string(const char *s) {
         return child_output_kind_from_string(s);
 }
 
-/* The spec j describes, as a box of the registry's (a copy). A missing
+/* The spec j describes, as a shared spec for the registry (a copy). A missing
  * spec (lists carry none) is a spec with only the id. */
-static int spec_box_from_json(json_object *j, const char *id, registry_spec_box **ret) {
+static int spec_from_json(json_object *j, const char *id, child_spec **ret) {
         _cleanup_free_ char **argv = NULL, **env = NULL;
         json_object *a = NULL, *limits = NULL;
         const char *sid = NULL;
@@ -340,7 +340,7 @@ static int spec_box_from_json(json_object *j, const char *id, registry_spec_box 
                     (r = json_limit(limits, "io_weight", &view.limits.io_weight)) < 0)
                         return r;
         }
-        return registry_spec_box_new(&view, ret);
+        return child_spec_share(&view, ret);
 }
 
 /* ---- Children and infos as registry entries ---- */
@@ -371,7 +371,7 @@ static int meta_from_json(const char *tag, json_object *values, registry_meta **
 
 int client_decode_entry(json_object *j, registry_entry **ret) {
         _cleanup_free_ registry_instance *instances = NULL;
-        registry_spec_box *box = NULL;
+        child_spec *spec = NULL;
         registry_meta *meta = NULL;
         json_object *ji, *jspec, *jmeta;
         const char *id, *tag = NULL;
@@ -402,14 +402,14 @@ int client_decode_entry(json_object *j, registry_entry **ret) {
         if (r < 0)
                 return r;
 
-        r = spec_box_from_json(jspec, id, &box);
+        r = spec_from_json(jspec, id, &spec);
         if (r < 0)
                 return r;
         r = meta_from_json(tag, jmeta, &meta);
         if (r >= 0)
-                r = registry_entry_build(id, box, meta, instances, n, ret);
+                r = registry_entry_build(id, spec, meta, instances, n, ret);
         /* The entry holds its own references. */
-        registry_spec_box_unref(box);
+        child_spec_free(spec);
         registry_meta_unref(meta);
         return r;
 }

@@ -45,6 +45,7 @@ void child_spec_init(child_spec *spec) {
 void child_spec_done(child_spec *spec) {
         if (!spec)
                 return;
+        assert(!child_spec_is_shared(spec));
         free(spec->id);
         strv_free(spec->argv);
         strv_free(spec->env);
@@ -59,6 +60,13 @@ void child_spec_done(child_spec *spec) {
 child_spec *child_spec_free(child_spec *spec) {
         if (!spec)
                 return NULL;
+        if (child_spec_is_shared(spec)) {
+                /* Release so that this thread's reads happen before the
+                 * free, acquire so that the freeing thread sees them done. */
+                if (__atomic_sub_fetch(&spec->n_ref, 1, __ATOMIC_ACQ_REL) == 0)
+                        free(spec); /* one block */
+                return NULL;
+        }
         child_spec_done(spec);
         free(spec);
         return NULL;
@@ -105,6 +113,7 @@ int child_spec_copy(const child_spec *spec, child_spec **ret) {
         if (!c)
                 return -ENOMEM;
         *c = *spec;
+        c->n_ref = 0;
         /* Drop the borrowed pointers before anything can fail, so that the
          * cleanup frees only what was copied. */
         c->id = c->cwd = c->user = c->group = NULL;
@@ -137,6 +146,95 @@ int child_spec_copy(const child_spec *spec, child_spec **ret) {
                 return r;
 
         *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* Bytes of a string (with its NUL) or of a NULL-terminated list (its
+ * pointers and strings) in a shared block. Sizes of strings in memory do
+ * not overflow a size_t together. */
+static size_t string_size(const char *s) {
+        return s ? strlen(s) + 1 : 0;
+}
+
+static size_t strv_size(char *const *l) {
+        size_t size = 0;
+
+        if (!l)
+                return 0;
+        for (; *l; l++)
+                size += sizeof(char *) + strlen(*l) + 1;
+        return size + sizeof(char *);
+}
+
+static char *block_string(char **cursor, const char *s) {
+        size_t len;
+
+        if (!s)
+                return NULL;
+        len = strlen(s) + 1;
+        memcpy(*cursor, s, len);
+        *cursor += len;
+        return *cursor - len;
+}
+
+/* The pointers at *pointers, the strings at *cursor. */
+static char **block_strv(char ***pointers, char **cursor, char *const *l) {
+        char **copy = *pointers;
+        size_t n = 0;
+
+        if (!l)
+                return NULL;
+        for (; l[n]; n++)
+                copy[n] = block_string(cursor, l[n]);
+        copy[n] = NULL;
+        *pointers += n + 1;
+        return copy;
+}
+
+int child_spec_share(const child_spec *spec, child_spec **ret) {
+        size_t size = sizeof(child_spec), n_pointers;
+        child_spec *c;
+        char **pointers, *cursor;
+
+        assert_return(spec, -EINVAL);
+        assert_return(ret, -EINVAL);
+
+        if (child_spec_is_shared(spec)) {
+                /* Relaxed: a reference is only taken from another one. */
+                c = (child_spec *) spec;
+                __atomic_add_fetch(&c->n_ref, 1, __ATOMIC_RELAXED);
+                *ret = c;
+                return 0;
+        }
+
+        /* The pointer arrays right after the struct (aligned), then every
+         * string. */
+        size += strv_size(spec->argv) + strv_size(spec->env) + string_size(spec->id) + string_size(spec->cwd) +
+                string_size(spec->user) + string_size(spec->group) + string_size(spec->output_stdout.path) +
+                string_size(spec->output_stderr.path);
+        c = malloc(size);
+        if (!c)
+                return -ENOMEM;
+        *c = *spec;
+        c->n_ref = 1;
+        n_pointers = 0;
+        for (char *const *l = spec->argv; l && *l; l++)
+                n_pointers++;
+        for (char *const *l = spec->env; l && *l; l++)
+                n_pointers++;
+        pointers = (char **) (c + 1);
+        cursor = (char *) (pointers + n_pointers + !!spec->argv + !!spec->env);
+        c->argv = block_strv(&pointers, &cursor, spec->argv);
+        c->env = block_strv(&pointers, &cursor, spec->env);
+        c->id = block_string(&cursor, spec->id);
+        c->cwd = block_string(&cursor, spec->cwd);
+        c->user = block_string(&cursor, spec->user);
+        c->group = block_string(&cursor, spec->group);
+        c->output_stdout.path = block_string(&cursor, spec->output_stdout.path);
+        c->output_stderr.path = block_string(&cursor, spec->output_stderr.path);
+        assert((size_t) (cursor - (char *) c) == size);
+
+        *ret = c;
         return 0;
 }
 

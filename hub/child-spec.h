@@ -2,8 +2,10 @@
 #pragma once
 
 /* What a child is: the spec an OS process is started from. Specs are plain
- * data owned by whoever built them; the supervisor keeps its own copy
- * (child_spec_copy()), so a caller's spec may be freed once a start call
+ * data owned by whoever built them, or shared: one immutable block with a
+ * reference count (child_spec_share()). The supervisor and the registry
+ * each keep a shared spec of their own, the same one when they were given
+ * a shared spec, so a caller's spec may be freed once a start call
  * returned. */
 
 #include <errno.h>
@@ -72,6 +74,9 @@ typedef struct child_spec {
          * within restart_interval_usec marks it failed (systemd's
          * StartLimitBurst= / StartLimitIntervalSec=). */
         unsigned restart_burst;
+        /* 0: plain data, owned by one holder. Above 0: a shared spec (one
+         * block, never changed) and its references, atomic. */
+        unsigned n_ref;
         uint64_t restart_interval_usec;
         /* Wait before a restart: restart_delay_usec, doubled after each
          * restart in a row up to restart_delay_max_usec (no growth when the
@@ -93,10 +98,20 @@ typedef struct child_spec {
 
 /* Fill a spec with the defaults above; the caller sets id and argv. */
 void child_spec_init(child_spec *spec);
-/* Free what a spec holds (not the struct itself) and reset it. */
+/* Free what a plain spec holds (not the struct itself) and reset it. */
 void child_spec_done(child_spec *spec);
+/* A plain spec: free it. A shared one: drop a reference (any thread), the
+ * last one frees it. */
 child_spec *child_spec_free(child_spec *spec);
+/* A plain deep copy (of a plain or a shared spec). */
 int child_spec_copy(const child_spec *spec, child_spec **ret);
+/* A reference to a shared spec with spec's contents: spec itself when it
+ * is shared, else a copy in one block (the struct, argv, env, strings),
+ * which costs one allocation where a plain copy makes one per string. */
+int child_spec_share(const child_spec *spec, child_spec **ret);
+static inline bool child_spec_is_shared(const child_spec *spec) {
+        return __atomic_load_n(&spec->n_ref, __ATOMIC_RELAXED) > 0;
+}
 
 /* Check a spec. On failure returns -EINVAL and, when ret_field is given,
  * names the offending field ("id", "argv", "restart_burst", ...) with a

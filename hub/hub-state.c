@@ -333,7 +333,9 @@ static int hub_adopt_on_loop(ph_hub *hub, void *userdata) {
                 }
                 (void) local_states_set(hub->local_states, rec->spec->id, rec->pid, "running", (int) rec->restarts,
                                         "", "");
-                r = hub_register_local(hub, rec->spec, rec->pid, rec->tag, rec->metadata, rec->n_metadata);
+                /* The supervisor's spec: the registry shares it. */
+                r = hub_register_local(hub, supervisor_child_spec(supervisor_find_child(hub->supervisor, rec->spec->id)) ?: rec->spec,
+                                       rec->pid, rec->tag, rec->metadata, rec->n_metadata);
                 if (r < 0)
                         log_debug("hub %s: registering adopted %s: %s", hub->hub_id, rec->spec->id, strerror(-r));
                 a->n_adopted++;

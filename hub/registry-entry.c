@@ -33,43 +33,6 @@ static char *copy_string(char **cursor, const char *s) {
         return copy;
 }
 
-int registry_spec_box_new(const child_spec *spec, registry_spec_box **ret) {
-        _cleanup_free_ registry_spec_box *b = NULL;
-        _cleanup_child_spec_ child_spec *copy = NULL;
-        int r;
-
-        assert(spec);
-        assert(ret);
-
-        b = malloc(sizeof(*b));
-        if (!b)
-                return -ENOMEM;
-        r = child_spec_copy(spec, &copy);
-        if (r < 0)
-                return r;
-        /* Move the copy's contents into the box and drop only its shell. */
-        b->spec = *copy;
-        free(TAKE_PTR(copy));
-        b->n_ref = 1;
-        *ret = TAKE_PTR(b);
-        return 0;
-}
-
-registry_spec_box *registry_spec_box_unref(registry_spec_box *b) {
-        if (!b)
-                return NULL;
-        if (__atomic_sub_fetch(&b->n_ref, 1, __ATOMIC_ACQ_REL) > 0)
-                return NULL;
-        child_spec_done(&b->spec);
-        free(b);
-        return NULL;
-}
-
-static registry_spec_box *registry_spec_box_ref(registry_spec_box *b) {
-        __atomic_add_fetch(&b->n_ref, 1, __ATOMIC_RELAXED);
-        return b;
-}
-
 int registry_meta_new(const char *tag, const registry_kv *kv, size_t n_kv, registry_meta **ret) {
         size_t size = sizeof(registry_meta);
         registry_meta *m;
@@ -136,7 +99,7 @@ static registry_meta *registry_meta_ref(registry_meta *m) {
 
 int registry_entry_build(
                 const char *id,
-                registry_spec_box *spec_box,
+                const child_spec *spec,
                 registry_meta *meta,
                 const registry_instance *instances,
                 size_t n_instances,
@@ -145,11 +108,12 @@ int registry_entry_build(
         size_t size = sizeof(registry_entry_impl), id_size = strlen(id) + 1, instances_at;
         registry_instance *copies;
         registry_entry_impl *e;
+        child_spec *shared;
         char *cursor;
         int r;
 
         assert(id);
-        assert(spec_box);
+        assert(spec && child_spec_is_shared(spec));
         assert(instances || n_instances == 0);
         assert(ret);
 
@@ -182,13 +146,14 @@ int registry_entry_build(
                         .node = copy_string(&cursor, instances[i].node),
                         .pid = instances[i].pid,
                 };
-        (void) registry_spec_box_ref(spec_box);
+        r = child_spec_share(spec, &shared); /* a reference: cannot fail */
+        assert(r >= 0);
         (void) registry_meta_ref(meta);
         e->slot = NULL;
         e->pub = (registry_entry) {
                 .n_ref = 1,
                 .id = e->id,
-                .spec = &spec_box->spec,
+                .spec = shared,
                 .instances = n_instances > 0 ? copies : NULL,
                 .n_instances = n_instances,
                 .tag = meta ? meta->tag : NULL,
@@ -201,17 +166,13 @@ int registry_entry_build(
         return 0;
 }
 
-static registry_spec_box *entry_spec_box(const registry_entry *e) {
-        return caa_container_of(e->spec, registry_spec_box, spec);
-}
-
 int registry_entry_with_instances(
                 const registry_entry *e,
                 const registry_instance *instances,
                 size_t n_instances,
                 registry_entry **ret) {
 
-        return registry_entry_build(e->id, entry_spec_box(e), registry_entry_get_meta(e), instances, n_instances, ret);
+        return registry_entry_build(e->id, e->spec, registry_entry_get_meta(e), instances, n_instances, ret);
 }
 
 registry_meta *registry_entry_get_meta(const registry_entry *e) {
@@ -253,7 +214,7 @@ registry_entry *registry_entry_unref(registry_entry *e) {
         if (__atomic_sub_fetch(&e->n_ref, 1, __ATOMIC_ACQ_REL) > 0)
                 return NULL;
 
-        registry_spec_box_unref(entry_spec_box(e));
+        child_spec_free((child_spec *) e->spec); /* a reference */
         registry_meta_unref(registry_entry_get_meta(e));
         free(registry_entry_impl_of(e));
         return NULL;

@@ -30,12 +30,6 @@
 
 #include "registry.h"
 
-/* A child spec shared by the versions of an entry that did not change it. */
-typedef struct registry_spec_box {
-        unsigned n_ref;
-        child_spec spec;
-} registry_spec_box;
-
 /* Tag and metadata, shared likewise; strings follow in the same block,
  * the tag's first (registry_entry_get_meta() finds the block from it). */
 typedef struct registry_meta {
@@ -48,8 +42,10 @@ typedef struct registry_meta {
 typedef struct registry_slot registry_slot;
 
 /* One allocation per entry version: this, the id, the instances, then the
- * node strings. Its spec box and metadata block are found from pub.spec
- * and pub.tag / pub.metadata, not stored twice. */
+ * node strings. Its spec is a shared one (child_spec_share()): the same
+ * for the versions that did not change it, and the supervisor's own when
+ * the hub registers its child. Its metadata block is found from pub.tag /
+ * pub.metadata, not stored twice. */
 typedef struct registry_entry_impl {
         registry_entry pub; /* first: a lookup reads its start and the id right after */
         union {
@@ -171,16 +167,14 @@ void registry_table_retire(registry_table *t);
 void registry_reclaim_barrier(void);
 
 /* registry-entry.c: building immutable entries. */
-int registry_spec_box_new(const child_spec *spec, registry_spec_box **ret);
-registry_spec_box *registry_spec_box_unref(registry_spec_box *b);
 /* NULL in *ret when there is neither tag nor metadata. */
 int registry_meta_new(const char *tag, const registry_kv *kv, size_t n_kv, registry_meta **ret);
 registry_meta *registry_meta_unref(registry_meta *m);
-/* A new entry with a reference to spec_box and to meta (both kept by the
- * caller too) and copies of id and of the instances. */
+/* A new entry with a reference to spec (a shared one) and to meta (both
+ * kept by the caller too) and copies of id and of the instances. */
 int registry_entry_build(
                 const char *id,
-                registry_spec_box *spec_box,
+                const child_spec *spec,
                 registry_meta *meta,
                 const registry_instance *instances,
                 size_t n_instances,

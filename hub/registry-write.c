@@ -192,7 +192,7 @@ int registry_insert(
                 size_t n_metadata) {
 
         registry_change c = {};
-        registry_spec_box *box = NULL;
+        child_spec *shared = NULL;
         registry_meta *new_meta = NULL, *meta;
         _cleanup_free_ registry_instance *merged = NULL;
         const registry_instance *final = instances;
@@ -224,10 +224,12 @@ int registry_insert(
                         goto finish;
                 final = merged;
         }
-        k = registry_spec_box_new(spec, &box);
+        /* The caller's spec itself when it is a shared one (the hub
+         * passes the supervisor's): no copy. */
+        k = child_spec_share(spec, &shared);
         if (k < 0)
                 goto finish;
-        k = registry_entry_build(spec->id, box, meta, final, n_final, &c.entry);
+        k = registry_entry_build(spec->id, shared, meta, final, n_final, &c.entry);
         if (k < 0)
                 goto finish;
 
@@ -251,9 +253,9 @@ int registry_insert(
         k = old ? 0 : 1;
 
 finish:
-        /* The entry holds its own references to box and meta. */
+        /* The entry holds its own references to the spec and meta. */
         registry_change_discard(&c);
-        registry_spec_box_unref(box);
+        child_spec_free(shared);
         registry_meta_unref(new_meta);
         return k;
 }

@@ -81,7 +81,8 @@ registry *registry_free(registry *r);
 
 /* Add the child spec->id, or merge into its existing entry. Only the
  * spec's id is checked here (the supervisor validates what it starts):
- * the rest is copied as it is.
+ * the rest is copied as it is; a shared spec (child_spec_share()) is not
+ * copied, the entry takes a reference to it.
  * - a new entry gets copies of spec, instances (there may be none), tag
  *   and metadata;
  * - a merge replaces the spec by a copy of spec; each given instance

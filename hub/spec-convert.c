@@ -87,7 +87,9 @@ int hub_spec_from_public(const ph_child_spec *p, child_spec **ret, char **ret_er
                         hub_error_text(ret_error_text, "child spec: %s: %s", field, reason);
                 return r;
         }
-        r = child_spec_copy(&view, ret);
+        /* Shared: the supervisor and the registry take references to it
+         * rather than copies of their own. */
+        r = child_spec_share(&view, ret);
         if (r < 0)
                 hub_error_text(ret_error_text, "child %s: out of memory", p->id);
         return r;

@@ -263,8 +263,8 @@ void supervisor_child_finish(supervisor_child *c, int start_error, const char *s
         supervisor_maybe_shutdown_done(s);
 }
 
-/* A child not yet in the tables, with its own copy of spec and the name of
- * its leaf. */
+/* A child not yet in the tables, with a shared spec of its own (spec itself
+ * when it is one) and the name of its leaf. */
 static int child_alloc(supervisor *s, const child_spec *spec, child_state state, supervisor_child **ret,
                        char **ret_leaf) {
         supervisor_child *c;
@@ -276,7 +276,7 @@ static int child_alloc(supervisor *s, const child_spec *spec, child_state state,
         c->supervisor = s;
         c->pidfd = c->events_fd = -EBADF;
         c->state = state;
-        r = child_spec_copy(spec, &c->spec);
+        r = child_spec_share(spec, &c->spec);
         if (r >= 0)
                 r = restart_window_init(&c->window, spec->restart_burst, spec->restart_interval_usec);
         if (r >= 0)

@@ -111,6 +111,69 @@ static void test_copy(void **state) {
         child_spec_done(NULL);
 }
 
+/* A shared spec: one block with every string, taken by reference when
+ * shared again, freed with the last reference (ASan checks both). */
+static void test_share(void **state) {
+        child_spec s = valid();
+        child_spec *a = NULL, *b = NULL, *plain = NULL;
+
+        s.env = (char *[]) { "A=1", "B=2", NULL };
+        s.cwd = "/tmp";
+        s.group = "users";
+        s.output_stderr = (child_output) { .kind = CHILD_OUTPUT_FILE, .path = "/tmp/err" };
+        s.restart_burst = 7;
+        assert_false(child_spec_is_shared(&s));
+        assert_int_equal(child_spec_share(&s, &a), 0);
+        assert_true(child_spec_is_shared(a));
+        assert_int_equal(a->n_ref, 1);
+        assert_ptr_not_equal(a->id, s.id);
+        assert_string_equal(a->id, "web");
+        assert_string_equal(a->argv[0], "/bin/true");
+        assert_null(a->argv[1]);
+        assert_string_equal(a->env[0], "A=1");
+        assert_string_equal(a->env[1], "B=2");
+        assert_null(a->env[2]);
+        assert_string_equal(a->cwd, "/tmp");
+        assert_null(a->user);
+        assert_string_equal(a->group, "users");
+        assert_null(a->output_stdout.path);
+        assert_string_equal(a->output_stderr.path, "/tmp/err");
+        assert_int_equal(a->restart_burst, 7);
+        /* Everything inside the one block. */
+        assert_true((char *) a->argv > (char *) a && a->output_stderr.path > a->id);
+        assert_int_equal(child_spec_validate(a, NULL, NULL), 0);
+
+        /* Shared again: the same block, one more reference. */
+        assert_int_equal(child_spec_share(a, &b), 0);
+        assert_ptr_equal(a, b);
+        assert_int_equal(a->n_ref, 2);
+        /* A copy of a shared spec is plain and deep. */
+        assert_int_equal(child_spec_copy(a, &plain), 0);
+        assert_false(child_spec_is_shared(plain));
+        assert_ptr_not_equal(plain->env[1], a->env[1]);
+        assert_string_equal(plain->env[1], "B=2");
+        assert_null(child_spec_free(plain));
+
+        assert_null(child_spec_free(a));
+        /* b still reads the block. */
+        assert_int_equal(b->n_ref, 1);
+        assert_string_equal(b->output_stderr.path, "/tmp/err");
+        assert_null(child_spec_free(b));
+
+        /* Without argv or env (a registry spec known only by its id). */
+        child_spec bare;
+        child_spec_init(&bare);
+        bare.id = "bare";
+        assert_int_equal(child_spec_share(&bare, &a), 0);
+        assert_null(a->argv);
+        assert_null(a->env);
+        assert_string_equal(a->id, "bare");
+        assert_null(child_spec_free(a));
+
+        assert_int_equal(child_spec_share(NULL, &a), -EINVAL);
+        assert_int_equal(child_spec_share(&s, NULL), -EINVAL);
+}
+
 static void test_strings(void **state) {
         assert_string_equal(child_restart_to_string(CHILD_RESTART_TRANSIENT), "transient");
         assert_int_equal(child_restart_from_string("temporary"), CHILD_RESTART_TEMPORARY);
@@ -174,6 +237,7 @@ int main(void) {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_validate),
                 cmocka_unit_test(test_copy),
+                cmocka_unit_test(test_share),
                 cmocka_unit_test(test_strings),
                 cmocka_unit_test(test_exit_reasons),
         };

@@ -442,6 +442,62 @@ static void test_restart_fires_pid_update(void **state) {
                                                  (const char *const[]) { "log" }, 1), 0);
 }
 
+/* On the loop: is the registry's spec of "shared" the supervisor's own
+ * block (one spec per child, not a copy each)? */
+static int spec_is_shared_on_loop(ph_hub *hub, void *userdata) {
+        supervisor_child *c = supervisor_find_child(hub->supervisor, "shared");
+        registry_entry *e = registry_lookup(hub->registry, "shared");
+        int r;
+
+        (void) userdata;
+        if (!c || !e)
+                r = -ENOENT;
+        else
+                r = e->spec == supervisor_child_spec(c) && child_spec_is_shared(e->spec) ? 1 : 0;
+        registry_entry_unref(e);
+        return r;
+}
+
+/* The supervisor and the registry hold one spec between them, through a
+ * restart (a new registry version keeps it) and until the stop drops both
+ * references (ASan: neither freed early nor leaked). */
+static void test_spec_shared_by_supervisor_and_registry(void **state) {
+        hub_fixture *f = *state;
+        ph_child_spec spec;
+        ph_start_opts so;
+        ph_stop_opts sto;
+        ph_future *fut = NULL;
+        ph_child_info *info = NULL;
+        pid_t old = 0, now_pid = 0;
+
+        spec_sleep(&spec, "shared");
+        ph_start_opts_init(&so);
+        so.awaitable = true;
+        assert_int_equal(ph_start_child(f->hub, &spec, &so, &fut, NULL), 0);
+        ph_result *r = await_ok(fut);
+        old = ph_result_first_pid(r);
+        ph_result_free(r);
+        assert_int_equal(hub_call(f->hub, spec_is_shared_on_loop, NULL), 1);
+
+        assert_int_equal(kill(old, SIGKILL), 0);
+        for (unsigned i = 0; i < 500 && (now_pid == 0 || now_pid == old); i++) {
+                usleep(10 * 1000);
+                (void) ph_get_pid(f->hub, "shared", &now_pid);
+        }
+        assert_true(now_pid > 0 && now_pid != old);
+        assert_int_equal(hub_call(f->hub, spec_is_shared_on_loop, NULL), 1);
+        assert_int_equal(ph_child_lookup(f->hub, "shared", &info), 0);
+        assert_string_equal(info->spec.argv[0], sleep_argv[0]);
+        ph_child_info_free(info);
+
+        ph_stop_opts_init(&sto);
+        sto.awaitable = true;
+        fut = NULL;
+        assert_int_equal(ph_stop_child(f->hub, "shared", &sto, &fut), 0);
+        ph_result_free(await_ok(fut));
+        assert_int_equal(hub_call(f->hub, spec_is_shared_on_loop, NULL), -ENOENT);
+}
+
 static void test_transient_exit_unregisters(void **state) {
         hub_fixture *f = *state;
         ph_child_spec spec;
@@ -1100,6 +1156,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_rollback_leaves_registry_empty, hub_setup, hub_teardown),
                 cmocka_unit_test_setup_teardown(test_timeout_zero_is_error, hub_setup, hub_teardown),
                 cmocka_unit_test_setup_teardown(test_restart_fires_pid_update, hub_setup, hub_teardown),
+                cmocka_unit_test_setup_teardown(test_spec_shared_by_supervisor_and_registry, hub_setup, hub_teardown),
                 cmocka_unit_test_setup_teardown(test_transient_exit_unregisters, hub_setup, hub_teardown),
                 cmocka_unit_test_setup_teardown(test_tag_query_and_metadata, hub_setup, hub_teardown),
                 cmocka_unit_test_setup_teardown(test_hook_priorities_and_duplicates, hub_setup, hub_teardown),

@@ -62,6 +62,43 @@ static const char *meta_get(const registry_entry *e, const char *key) {
         return NULL;
 }
 
+/* A shared spec is not copied: every version of the entry holds a
+ * reference to the caller's block, which outlives the caller's own
+ * reference and goes with the last version (ASan: no early free, no
+ * leak). */
+static void test_shared_spec_is_referenced(void **state) {
+        registry *r = new_registry();
+        child_spec s = spec_for("shared"), *shared = NULL;
+        registry_instance i = { .node = "a", .pid = 10 };
+        registry_entry *e;
+
+        assert_int_equal(child_spec_share(&s, &shared), 0);
+        assert_int_equal(registry_insert(r, shared, &i, 1, NULL, NULL, 0), 1);
+        assert_int_equal(shared->n_ref, 2);
+        child_spec_free(shared); /* the registry's reference keeps it */
+
+        e = registry_lookup(r, "shared");
+        assert_non_null(e);
+        assert_ptr_equal(e->spec, shared);
+        registry_entry_unref(e);
+        assert_int_equal(registry_update_pid(r, "shared", "a", 11), 0);
+        e = registry_lookup(r, "shared");
+        assert_ptr_equal(e->spec, shared);
+        assert_string_equal(e->spec->argv[0], s.argv[0]);
+        assert_int_equal(e->instances[0].pid, 11);
+        /* A plain spec is copied into a shared block of the registry's. */
+        assert_int_equal(registry_insert(r, &s, &i, 1, NULL, NULL, 0), 0);
+        registry_entry *e2 = registry_lookup(r, "shared");
+        assert_ptr_not_equal(e2->spec, shared);
+        assert_true(child_spec_is_shared(e2->spec));
+        /* The old version still reads its spec. */
+        assert_string_equal(e->spec->id, "shared");
+        registry_entry_unref(e);
+        registry_entry_unref(e2);
+        assert_int_equal(registry_remove(r, "shared"), 0);
+        registry_free(r);
+}
+
 static void test_new_free(void **state) {
         registry *r = new_registry();
 
@@ -1281,6 +1318,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_new_free),
                 cmocka_unit_test(test_insert_lookup),
+                cmocka_unit_test(test_shared_spec_is_referenced),
                 cmocka_unit_test(test_merge),
                 cmocka_unit_test(test_remove),
                 cmocka_unit_test(test_remove_node),

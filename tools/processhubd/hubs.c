@@ -617,8 +617,12 @@ void phd_check_failed(phd *d) {
                 }
                 ph_child_states_free(states, n);
                 if (now) {
+                        /* Kept until the next check: as long as the failed
+                         * ids, not one pointer per child. */
+                        char **fit = realloc(now, (k + 1) * sizeof(char *));
+
                         strv_free(h->failed);
-                        h->failed = now;
+                        h->failed = fit ?: now;
                 }
         }
 }

@@ -442,6 +442,32 @@ static void test_restart_fires_pid_update(void **state) {
                                                  (const char *const[]) { "log" }, 1), 0);
 }
 
+/* Start spec, awaited: the pid. */
+static pid_t start_awaited(ph_hub *hub, const ph_child_spec *spec) {
+        ph_start_opts so;
+        ph_future *fut = NULL;
+        ph_result *r;
+        pid_t pid;
+
+        ph_start_opts_init(&so);
+        so.awaitable = true;
+        assert_int_equal(ph_start_child(hub, spec, &so, &fut, NULL), 0);
+        r = await_ok(fut);
+        pid = ph_result_first_pid(r);
+        ph_result_free(r);
+        return pid;
+}
+
+static void stop_awaited(ph_hub *hub, const char *id) {
+        ph_stop_opts sto;
+        ph_future *fut = NULL;
+
+        ph_stop_opts_init(&sto);
+        sto.awaitable = true;
+        assert_int_equal(ph_stop_child(hub, id, &sto, &fut), 0);
+        ph_result_free(await_ok(fut));
+}
+
 /* On the loop: is the registry's spec of "shared" the supervisor's own
  * block (one spec per child, not a copy each)? */
 static int spec_is_shared_on_loop(ph_hub *hub, void *userdata) {
@@ -464,19 +490,11 @@ static int spec_is_shared_on_loop(ph_hub *hub, void *userdata) {
 static void test_spec_shared_by_supervisor_and_registry(void **state) {
         hub_fixture *f = *state;
         ph_child_spec spec;
-        ph_start_opts so;
-        ph_stop_opts sto;
-        ph_future *fut = NULL;
         ph_child_info *info = NULL;
-        pid_t old = 0, now_pid = 0;
+        pid_t old, now_pid = 0;
 
         spec_sleep(&spec, "shared");
-        ph_start_opts_init(&so);
-        so.awaitable = true;
-        assert_int_equal(ph_start_child(f->hub, &spec, &so, &fut, NULL), 0);
-        ph_result *r = await_ok(fut);
-        old = ph_result_first_pid(r);
-        ph_result_free(r);
+        old = start_awaited(f->hub, &spec);
         assert_int_equal(hub_call(f->hub, spec_is_shared_on_loop, NULL), 1);
 
         assert_int_equal(kill(old, SIGKILL), 0);
@@ -490,11 +508,7 @@ static void test_spec_shared_by_supervisor_and_registry(void **state) {
         assert_string_equal(info->spec.argv[0], sleep_argv[0]);
         ph_child_info_free(info);
 
-        ph_stop_opts_init(&sto);
-        sto.awaitable = true;
-        fut = NULL;
-        assert_int_equal(ph_stop_child(f->hub, "shared", &sto, &fut), 0);
-        ph_result_free(await_ok(fut));
+        stop_awaited(f->hub, "shared");
         assert_int_equal(hub_call(f->hub, spec_is_shared_on_loop, NULL), -ENOENT);
 }
 

@@ -6,9 +6,9 @@
  * event table) and child-process.c (spawning, watching, draining). */
 
 #include <sys/resource.h>
-#include <uthash.h>
 
 #include "notify-socket.h"
+#include "ptr-table.h"
 #include "restart-window.h"
 #include "spawn.h"
 #include "supervisor.h"
@@ -27,36 +27,18 @@ typedef enum child_event {
 
 const char *child_event_to_string(child_event e);
 
+/* Ordered by size, so that no padding is wasted: there is one of these
+ * per child, 10,000s of them in a dense hub. */
 struct supervisor_child {
         supervisor *supervisor;
         child_spec *spec;
-        child_state state;
         cgroup_group *group;
-
-        pid_t pid;
-        pid_t last_pid; /* the process before pid (or before it was cleared) */
-        int pidfd;
         loop_source *pidfd_source;
         loop_source *exec_ok_source; /* EXEC_OK, deferred out of the launch that learnt it */
-        int events_fd; /* cgroup.events, while draining */
         loop_source *events_source;
-        loop_source *timer;
-
-        uint64_t oom_kills_at_spawn;
-        uint64_t start_time; /* of start_time_pid, when that is pid */
-        pid_t start_time_pid;
-        uint64_t running_since_usec;
-        child_exit last_exit;
-        unsigned restarts;
-        unsigned restarts_in_row;
-        restart_window window;
+        loop_source *timer; /* only while something is timed: freed once running */
         char *failure;
         char *status_text;
-
-        bool stop_requested;
-        bool start_reported;
-        bool exec_done;
-        bool exit_reason_fixed; /* last_exit was set by us (ready timeout), keep it */
 
         supervisor_start_handler start_done;
         void *start_userdata;
@@ -64,9 +46,25 @@ struct supervisor_child {
         void *stop_userdata;
 
         uint64_t cgroup_id; /* the leaf's v2 inode; 0 when unknown */
+        uint64_t oom_kills_at_spawn;
+        uint64_t start_time; /* of start_time_pid, when that is pid */
+        uint64_t running_since_usec;
+        restart_window window;
+        child_exit last_exit;
 
-        UT_hash_handle hh;
-        UT_hash_handle hh_cgroup; /* in supervisor.children_by_cgroup when cgroup_id != 0 */
+        child_state state;
+        pid_t pid;
+        pid_t last_pid; /* the process before pid (or before it was cleared) */
+        pid_t start_time_pid;
+        int pidfd;
+        int events_fd; /* cgroup.events, while draining */
+        unsigned restarts;
+        unsigned restarts_in_row;
+
+        bool stop_requested;
+        bool start_reported;
+        bool exec_done;
+        bool exit_reason_fixed; /* last_exit was set by us (ready timeout), keep it */
 };
 
 struct supervisor {
@@ -74,8 +72,8 @@ struct supervisor {
         cgroup_subtree *subtree;
         cgroup_group *group;
         char *name;
-        supervisor_child *children; /* uthash by spec->id */
-        supervisor_child *children_by_cgroup; /* uthash by cgroup_id */
+        ptr_table children;           /* by spec->id */
+        ptr_table children_by_cgroup; /* by cgroup_id, when it is known */
         size_t n_children;
         restart_window window;
 
@@ -136,6 +134,7 @@ void supervisor_emit(supervisor_child *c, supervisor_event event);
 void supervisor_child_finish(supervisor_child *c, int start_error, const char *start_reason);
 /* As restart_window_try_record(), on the supervisor's window. */
 int supervisor_try_record_restart(supervisor *s, uint64_t now_usec);
-/* Enter c in the tables (by id, and by cgroup id when its leaf has one). */
-void supervisor_index_child(supervisor *s, supervisor_child *c);
+/* Enter c in the tables (by id, and by cgroup id when its leaf has one):
+ * -ENOMEM leaves it in neither. */
+int supervisor_index_child(supervisor *s, supervisor_child *c);
 void supervisor_unindex_child(supervisor *s, supervisor_child *c);

@@ -183,17 +183,19 @@ static void supervisor_bury(supervisor *s) {
 }
 
 supervisor *supervisor_free(supervisor *s) {
-        supervisor_child *c, *tmp;
+        supervisor_child *c;
 
         if (!s)
                 return NULL;
 
         supervisor_notify_close(s);
-        HASH_ITER(hh, s->children, c, tmp) {
+        PTR_TABLE_FOREACH(&s->children, i, c) {
                 supervisor_unindex_child(s, c);
                 kill_and_remove(c->group, c->pidfd);
                 supervisor_child_free(c);
         }
+        ptr_table_done(&s->children);
+        ptr_table_done(&s->children_by_cgroup);
         supervisor_bury(s);
         if (s->group) {
                 kill_and_remove(s->group, -EBADF);
@@ -307,8 +309,7 @@ int supervisor_start_child(supervisor *s, const child_spec *spec, supervisor_sta
         }
         if (s->shutting_down)
                 return -ESHUTDOWN;
-        HASH_FIND_STR(s->children, spec->id, c);
-        if (c)
+        if (supervisor_find_child(s, spec->id))
                 return -EEXIST;
         r = cgroup_policy_check(cgroup_subtree_hierarchy(s->subtree), &spec->limits, &reason);
         if (r < 0) {
@@ -326,15 +327,20 @@ int supervisor_start_child(supervisor *s, const child_spec *spec, supervisor_sta
                                      : "cgroup: the child's group cannot be created";
                 goto fail;
         }
+        r = supervisor_index_child(s, c);
+        if (r < 0) {
+                (void) cgroup_group_remove(c->group);
+                goto fail;
+        }
         r = child_launch(c, &reason);
         if (r < 0) {
+                supervisor_unindex_child(s, c);
                 (void) cgroup_group_remove(c->group);
                 goto fail;
         }
 
         c->start_done = done;
         c->start_userdata = userdata;
-        supervisor_index_child(s, c);
         s->n_children++;
         return 0;
 
@@ -399,8 +405,7 @@ static int adopt_one(supervisor *s, cgroup_adoption *a, const supervisor_adoptee
                 *ret_reason = field;
                 return r;
         }
-        HASH_FIND_STR(s->children, e->spec->id, c);
-        if (c)
+        if (supervisor_find_child(s, e->spec->id))
                 return -EEXIST;
 
         r = child_alloc(s, e->spec, CHILD_STATE_RUNNING, &c, &leaf);
@@ -434,12 +439,15 @@ static int adopt_one(supervisor *s, cgroup_adoption *a, const supervisor_adoptee
         c->running_since_usec = loop_now(s->loop) ?: now_usec();
         if (cgroup_adoption_oom_kills(a, c->group, &c->oom_kills_at_spawn) < 0)
                 c->oom_kills_at_spawn = 0;
+        r = supervisor_index_child(s, c);
+        if (r < 0)
+                goto fail;
         r = child_watch_adopted(c);
         if (r < 0) {
+                supervisor_unindex_child(s, c);
                 reason = "adopt: cannot watch the process";
                 goto fail;
         }
-        supervisor_index_child(s, c);
         s->n_children++;
         log_debug("child %s: adopted pid %d", e->spec->id, (int) e->pid);
         return 0;
@@ -500,7 +508,7 @@ static int compare_strings(const void *a, const void *b) {
 int supervisor_remove_strays(supervisor *s) {
         _cleanup_free_ const char **known = NULL;
         _cleanup_(closedirp) DIR *d = NULL;
-        supervisor_child *c, *tmp;
+        supervisor_child *c;
         struct dirent *de;
         size_t n = 0;
         int removed = 0;
@@ -515,7 +523,7 @@ int supervisor_remove_strays(supervisor *s) {
         known = calloc(s->n_children + 1, sizeof(char *));
         if (!known)
                 return -ENOMEM;
-        HASH_ITER(hh, s->children, c, tmp) {
+        PTR_TABLE_FOREACH(&s->children, i, c) {
                 const char *p = strrchr(cgroup_group_path(c->group), '/');
                 known[n++] = p ? p + 1 : cgroup_group_path(c->group);
         }
@@ -545,7 +553,7 @@ int supervisor_stop_child(supervisor *s, const char *id, supervisor_stop_handler
         assert_return(s, -EINVAL);
         assert_return(id, -EINVAL);
 
-        HASH_FIND_STR(s->children, id, c);
+        c = supervisor_find_child(s, id);
         if (!c)
                 return -ENOENT;
         if (c->stop_requested)
@@ -557,7 +565,7 @@ int supervisor_stop_child(supervisor *s, const char *id, supervisor_stop_handler
 }
 
 int supervisor_shutdown(supervisor *s, supervisor_shutdown_handler done, void *userdata) {
-        supervisor_child *c, *tmp;
+        supervisor_child *c;
 
         assert_return(s, -EINVAL);
         if (s->shutting_down)
@@ -566,7 +574,7 @@ int supervisor_shutdown(supervisor *s, supervisor_shutdown_handler done, void *u
         s->shutting_down = true;
         s->shutdown_done = done;
         s->shutdown_userdata = userdata;
-        HASH_ITER(hh, s->children, c, tmp)
+        PTR_TABLE_FOREACH(&s->children, i, c)
                 if (!c->stop_requested)
                         child_dispatch(c, CHILD_EVENT_STOP);
         supervisor_maybe_shutdown_done(s);
@@ -574,13 +582,13 @@ int supervisor_shutdown(supervisor *s, supervisor_shutdown_handler done, void *u
 }
 
 void supervisor_detach(supervisor *s) {
-        supervisor_child *c, *tmp;
+        supervisor_child *c;
 
         if (!s)
                 return;
         s->on_event = NULL;
         s->shutdown_done = NULL;
-        HASH_ITER(hh, s->children, c, tmp) {
+        PTR_TABLE_FOREACH(&s->children, i, c) {
                 c->start_done = NULL;
                 c->stop_done = NULL;
         }
@@ -596,42 +604,78 @@ static uint64_t leaf_cgroup_id(const cgroup_group *g) {
         return (uint64_t) st.st_ino;
 }
 
-void supervisor_index_child(supervisor *s, supervisor_child *c) {
-        HASH_ADD_KEYPTR(hh, s->children, c->spec->id, strlen(c->spec->id), c);
+static uint64_t child_id_hash(const void *item) {
+        return ptr_table_hash_string(((const supervisor_child *) item)->spec->id);
+}
+
+static uint64_t child_cgroup_hash(const void *item) {
+        return ptr_table_hash_u64(((const supervisor_child *) item)->cgroup_id);
+}
+
+static bool child_has_id(const void *item, const void *key) {
+        return strcmp(((const supervisor_child *) item)->spec->id, key) == 0;
+}
+
+static bool child_has_cgroup_id(const void *item, const void *key) {
+        return ((const supervisor_child *) item)->cgroup_id == *(const uint64_t *) key;
+}
+
+int supervisor_index_child(supervisor *s, supervisor_child *c) {
+        int r;
+
+        r = ptr_table_add(&s->children, c, child_id_hash(c), child_id_hash);
+        if (r < 0)
+                return r;
         c->cgroup_id = leaf_cgroup_id(c->group);
-        if (c->cgroup_id != 0)
-                HASH_ADD(hh_cgroup, s->children_by_cgroup, cgroup_id, sizeof(c->cgroup_id), c);
+        if (c->cgroup_id != 0) {
+                r = ptr_table_add(&s->children_by_cgroup, c, child_cgroup_hash(c), child_cgroup_hash);
+                if (r < 0) {
+                        (void) ptr_table_remove(&s->children, c, child_id_hash(c));
+                        c->cgroup_id = 0;
+                        return r;
+                }
+        }
+        return 0;
 }
 
 void supervisor_unindex_child(supervisor *s, supervisor_child *c) {
-        HASH_DEL(s->children, c);
+        (void) ptr_table_remove(&s->children, c, child_id_hash(c));
         if (c->cgroup_id != 0)
-                HASH_DELETE(hh_cgroup, s->children_by_cgroup, c);
+                (void) ptr_table_remove(&s->children_by_cgroup, c, child_cgroup_hash(c));
         c->cgroup_id = 0;
 }
 
 supervisor_child *supervisor_find_child_by_cgroup_id(supervisor *s, uint64_t cgroup_id) {
-        supervisor_child *c = NULL;
-
         if (!s || cgroup_id == 0)
                 return NULL;
-        HASH_FIND(hh_cgroup, s->children_by_cgroup, &cgroup_id, sizeof(cgroup_id), c);
-        return c;
+        return ptr_table_find(&s->children_by_cgroup, ptr_table_hash_u64(cgroup_id), child_has_cgroup_id,
+                              &cgroup_id);
 }
 
 supervisor_child *supervisor_find_child(supervisor *s, const char *id) {
-        supervisor_child *c;
-
         if (!s || !id)
                 return NULL;
-        HASH_FIND_STR(s->children, id, c);
-        return c;
+        return ptr_table_find(&s->children, ptr_table_hash_string(id), child_has_id, id);
 }
 
+/* The slot after c's (found from its id's hash): children come in slot
+ * order, which stays put while none is added. */
 supervisor_child *supervisor_next_child(supervisor *s, supervisor_child *c) {
-        if (!s)
+        size_t i = 0, mask;
+
+        if (!s || s->children.n_slots == 0)
                 return NULL;
-        return c ? c->hh.next : s->children;
+        mask = s->children.n_slots - 1;
+        if (c) {
+                for (i = child_id_hash(c) & mask; s->children.slots[i] != c; i = (i + 1) & mask)
+                        if (!s->children.slots[i])
+                                return NULL; /* not ours */
+                i++;
+        }
+        for (; i < s->children.n_slots; i++)
+                if (ptr_table_slot_live(s->children.slots[i]))
+                        return s->children.slots[i];
+        return NULL;
 }
 
 size_t supervisor_n_children(const supervisor *s) {

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: MIT */
+
+/* Issue 6's lookup figure as the issue states it: ph_get_pid() and
+ * ph_child_lookup() (+ ph_child_info_free()), 10^7 lookups each, on a hub
+ * whose registry holds 100,000 entries.
+ *
+ * One host cannot run 100,000 children (kernel.pid_max 32,768 and a hard
+ * RLIMIT_NOFILE of 20,000 here), so the registry is filled the way the
+ * cluster layer fills it: a few real local children started through
+ * ph_start_children(), and the rest entries whose one instance runs on
+ * another node, inserted with the registry's own writer
+ * (registry_insert()) on the hub's loop thread, its only writer. A lookup
+ * does not care which node an instance is on.
+ *
+ * Keys: a caller holds the id it looks up in its own cache. So the keys
+ * are one flat buffer of fixed-width ids, every id once in a shuffled
+ * order, read front to back and reused: the entries looked up come in
+ * random order, the keys cost no cache miss of their own (the hardware
+ * prefetcher streams them). For comparison, the same lookups with the
+ * method of bench-scale and bench-hub-api: an id picked at random from the
+ * id array (an LCG index), whose cache miss is charged to the lookup.
+ *
+ * It links the hub's static library (not the shared one, as bench-hub-api
+ * does) to reach the registry's writer; ph_get_pid() and ph_child_lookup()
+ * are the same code, called directly instead of through the PLT.
+ *
+ *   bench-hub-lookup [--entries N] [--local L] [--lookups M] [--rounds R] [--csv FILE] */
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hub-internal.h"
+#include "processhub.h"
+#include "registry.h"
+
+#ifndef BENCH_CHILD_PATH
+#error "BENCH_CHILD_PATH must name the bench-child program"
+#endif
+
+#define ID_WIDTH 16
+#define N_REMOTE_NODES 8
+#define MAX_ROUNDS 32
+
+typedef char bench_id[ID_WIDTH];
+
+typedef struct config {
+        unsigned entries, local, lookups, rounds;
+        const char *csv;
+} config;
+
+static volatile uint64_t sink;
+
+static uint64_t now_nsec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
+static uint64_t xorshift64(uint64_t *s) {
+        uint64_t x = *s;
+
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return *s = x;
+}
+
+static int compare_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+
+        return (x > y) - (x < y);
+}
+
+static double median(double *v, unsigned n) {
+        qsort(v, n, sizeof(double), compare_double);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* ---- Filling the registry with other nodes' children ---- */
+
+typedef struct fill {
+        const bench_id *ids;
+        unsigned from, to;
+} fill;
+
+/* On the loop thread: the registry's only writer. */
+static int fill_remote(ph_hub *hub, void *userdata) {
+        const fill *f = userdata;
+        static const char *const nodes[N_REMOTE_NODES] = {
+                "node-b", "node-c", "node-d", "node-e", "node-f", "node-g", "node-h", "node-i",
+        };
+        char *spec_argv[] = { (char *) BENCH_CHILD_PATH, NULL };
+
+        for (unsigned i = f->from; i < f->to; i++) {
+                child_spec s;
+                registry_instance in = { .node = (char *) nodes[i % N_REMOTE_NODES], .pid = (pid_t) (1000 + i) };
+                int k;
+
+                child_spec_init(&s);
+                s.id = (char *) f->ids[i];
+                s.argv = spec_argv;
+                k = registry_insert(hub->registry, &s, &in, 1, NULL, NULL, 0);
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+static int start_local(ph_hub *hub, const bench_id *ids, unsigned n) {
+        static const char *const argv[] = { BENCH_CHILD_PATH, NULL };
+        _cleanup_free_ ph_child_spec *specs = calloc(n ?: 1, sizeof(ph_child_spec));
+        ph_future *fut = NULL;
+        ph_result *res = NULL;
+        char *error = NULL;
+        ph_start_opts so;
+        int r;
+
+        if (n == 0)
+                return 0;
+        if (!specs)
+                return -ENOMEM;
+        for (unsigned i = 0; i < n; i++) {
+                ph_child_spec_init(&specs[i]);
+                specs[i].id = ids[i];
+                specs[i].argv = argv;
+        }
+        ph_start_opts_init(&so);
+        so.awaitable = true;
+        so.timeout_ms = so.await_timeout_ms = 600000;
+        r = ph_start_children(hub, specs, n, &so, &fut, &error);
+        if (r >= 0)
+                r = ph_future_await(fut, &res);
+        if (r >= 0 && (ph_result_status(res) != PH_STATUS_OK || ph_result_n_children(res) != n))
+                r = -EIO;
+        if (r < 0)
+                fprintf(stderr, "start of %u local children: %s %s\n", n, strerror(-r), error ?: "");
+        ph_result_free(res);
+        ph_future_free(fut);
+        free(error);
+        return r;
+}
+
+/* ---- The lookups: each returns ns per lookup, or a negative errno ---- */
+
+typedef enum workload {
+        GET_PID,
+        CHILD_LOOKUP,
+        _WORKLOAD_MAX,
+} workload;
+
+typedef enum key_order {
+        KEYS_FLAT,   /* the shuffled flat buffer, read in order */
+        KEYS_RANDOM, /* an LCG index into the id array, as before */
+        _KEY_ORDER_MAX,
+} key_order;
+
+static const char *const workload_name[_WORKLOAD_MAX] = {
+        [GET_PID] = "ph_get_pid",
+        [CHILD_LOOKUP] = "ph_child_lookup + ph_child_info_free",
+};
+
+static const char *const key_order_name[_KEY_ORDER_MAX] = {
+        [KEYS_FLAT] = "keys in the caller's cache",
+        [KEYS_RANDOM] = "key picked at random (old method)",
+};
+
+static inline int one_lookup(ph_hub *hub, workload w, const char *id, uint64_t *acc) {
+        int r;
+
+        if (w == GET_PID) {
+                pid_t pid;
+
+                r = ph_get_pid(hub, id, &pid);
+                if (r >= 0)
+                        *acc += (uint64_t) pid;
+        } else {
+                ph_child_info *info = NULL;
+
+                r = ph_child_lookup(hub, id, &info);
+                if (r >= 0) {
+                        *acc += info->n_instances;
+                        ph_child_info_free(info);
+                }
+        }
+        return r;
+}
+
+static double run_lookups(ph_hub *hub, workload w, key_order o, const bench_id *shuffled, const bench_id *ids,
+                          unsigned n, unsigned lookups) {
+        uint64_t acc = 0, t0;
+        unsigned x = 12345;
+        int r = 0;
+
+        t0 = now_nsec();
+        if (o == KEYS_FLAT)
+                for (unsigned i = 0, j = 0; i < lookups && r >= 0; i++) {
+                        r = one_lookup(hub, w, shuffled[j], &acc);
+                        if (++j == n)
+                                j = 0;
+                }
+        else
+                for (unsigned i = 0; i < lookups && r >= 0; i++) {
+                        x = x * 1103515245u + 12345u;
+                        r = one_lookup(hub, w, ids[(x >> 8) % n], &acc);
+                }
+        uint64_t elapsed = now_nsec() - t0;
+        sink += acc;
+        if (r < 0)
+                return r;
+        return (double) elapsed / lookups;
+}
+
+static int parse_args(int argc, char **argv, config *c) {
+        static const struct option options[] = {
+                { "entries", required_argument, NULL, 'n' },
+                { "local", required_argument, NULL, 'L' },
+                { "lookups", required_argument, NULL, 'l' },
+                { "rounds", required_argument, NULL, 'r' },
+                { "csv", required_argument, NULL, 'c' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int opt;
+
+        while ((opt = getopt_long(argc, argv, "n:L:l:r:c:h", options, NULL)) >= 0)
+                switch (opt) {
+                case 'n':
+                        c->entries = (unsigned) strtoul(optarg, NULL, 10);
+                        break;
+                case 'L':
+                        c->local = (unsigned) strtoul(optarg, NULL, 10);
+                        break;
+                case 'l':
+                        c->lookups = (unsigned) strtoul(optarg, NULL, 10);
+                        break;
+                case 'r':
+                        c->rounds = (unsigned) strtoul(optarg, NULL, 10);
+                        break;
+                case 'c':
+                        c->csv = optarg;
+                        break;
+                case 'h':
+                        printf("%s [--entries N] [--local L] [--lookups M] [--rounds R] [--csv FILE]\n", argv[0]);
+                        exit(EXIT_SUCCESS);
+                default:
+                        return -EINVAL;
+                }
+        if (c->entries < 1 || c->entries > 999999 || c->local > c->entries || c->lookups == 0 || c->rounds == 0 ||
+            c->rounds > MAX_ROUNDS)
+                return -EINVAL;
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        config c = { .entries = 100000, .local = 1000, .lookups = 10000000, .rounds = 3 };
+        _cleanup_free_ bench_id *ids = NULL, *shuffled = NULL;
+        double samples[_WORKLOAD_MAX][_KEY_ORDER_MAX][MAX_ROUNDS], figure[_WORKLOAD_MAX][_KEY_ORDER_MAX];
+        char hub_id[64], *error = NULL;
+        ph_hub_config hc;
+        ph_hub *hub = NULL;
+        uint64_t seed = 42, t0;
+        int r;
+
+        if (parse_args(argc, argv, &c) < 0) {
+                fprintf(stderr, "usage: %s [--entries 1..999999] [--local L<=N] [--lookups M] [--rounds 1..%d] "
+                        "[--csv FILE]\n", argv[0], MAX_ROUNDS);
+                return 2;
+        }
+
+        ids = calloc(c.entries, sizeof(bench_id));
+        shuffled = calloc(c.entries, sizeof(bench_id));
+        if (!ids || !shuffled) {
+                fprintf(stderr, "bench-hub-lookup: out of memory\n");
+                return 1;
+        }
+        for (unsigned i = 0; i < c.entries; i++)
+                snprintf(ids[i], sizeof(bench_id), "child-%06u", i);
+        memcpy(shuffled, ids, c.entries * sizeof(bench_id));
+        for (unsigned i = c.entries - 1; i > 0; i--) { /* Fisher-Yates */
+                unsigned j = (unsigned) (xorshift64(&seed) % (i + 1));
+                bench_id t;
+
+                memcpy(t, shuffled[i], sizeof(t));
+                memcpy(shuffled[i], shuffled[j], sizeof(t));
+                memcpy(shuffled[j], t, sizeof(t));
+        }
+
+        snprintf(hub_id, sizeof(hub_id), "bench-lookup-%d", (int) getpid());
+        ph_hub_config_init(&hc);
+        hc.hub_id = hub_id;
+        r = ph_hub_start(&hc, &hub, &error);
+        if (r < 0) {
+                fprintf(stderr, "hub start: %s (%s)\n", strerror(-r), error ?: "");
+                free(error);
+                return 1;
+        }
+
+        t0 = now_nsec();
+        r = start_local(hub, ids, c.local);
+        if (r < 0)
+                goto finish;
+        double start_s = (double) (now_nsec() - t0) / 1e9;
+        t0 = now_nsec();
+        r = hub_call(hub, fill_remote, &(fill) { .ids = ids, .from = c.local, .to = c.entries });
+        if (r < 0) {
+                fprintf(stderr, "registry_insert: %s\n", strerror(-r));
+                goto finish;
+        }
+        double fill_s = (double) (now_nsec() - t0) / 1e9;
+        if (registry_size(hub->registry) != c.entries) {
+                fprintf(stderr, "registry holds %zu entries, expected %u\n", registry_size(hub->registry), c.entries);
+                r = -EIO;
+                goto finish;
+        }
+
+        printf("bench-hub-lookup: %u entries (%u local children, %u of %d other nodes), %u lookups per figure "
+               "and round, median of %u rounds\n", c.entries, c.local, c.entries - c.local, N_REMOTE_NODES,
+               c.lookups, c.rounds);
+        printf("  local start %.2f s, registry fill %.2f s (%.0f ns per insert)\n", start_s, fill_s,
+               fill_s * 1e9 / (double) (c.entries - c.local ?: 1));
+
+        /* Rounds interleave the figures, so that a drift of the machine
+         * spreads over all of them; one warm-up pass first. */
+        for (workload w = 0; w < _WORKLOAD_MAX; w++)
+                (void) run_lookups(hub, w, KEYS_FLAT, shuffled, ids, c.entries, c.entries);
+        for (unsigned i = 0; i < c.rounds; i++)
+                for (workload w = 0; w < _WORKLOAD_MAX; w++)
+                        for (key_order o = 0; o < _KEY_ORDER_MAX; o++) {
+                                double ns = run_lookups(hub, w, o, shuffled, ids, c.entries, c.lookups);
+
+                                if (ns < 0) {
+                                        r = (int) ns;
+                                        fprintf(stderr, "%s: %s\n", workload_name[w], strerror(-r));
+                                        goto finish;
+                                }
+                                samples[w][o][i] = ns;
+                                printf("  round %u: %-38s %-36s %7.1f ns\n", i + 1, workload_name[w],
+                                       key_order_name[o], ns);
+                                fflush(stdout);
+                        }
+
+        printf("\n  %-38s %36s %10s\n", "figure (median)", "", "ns/op");
+        for (workload w = 0; w < _WORKLOAD_MAX; w++)
+                for (key_order o = 0; o < _KEY_ORDER_MAX; o++) {
+                        figure[w][o] = median(samples[w][o], c.rounds);
+                        printf("  %-38s %-36s %10.1f\n", workload_name[w], key_order_name[o], figure[w][o]);
+                }
+
+        if (c.csv) {
+                FILE *f = fopen(c.csv, "we");
+
+                if (!f) {
+                        r = -errno;
+                        fprintf(stderr, "%s: %s\n", c.csv, strerror(-r));
+                        goto finish;
+                }
+                fprintf(f, "entries,local,lookups,rounds,get_pid_ns,child_lookup_ns,"
+                           "get_pid_random_key_ns,child_lookup_random_key_ns\n");
+                fprintf(f, "%u,%u,%u,%u,%.1f,%.1f,%.1f,%.1f\n", c.entries, c.local, c.lookups, c.rounds,
+                        figure[GET_PID][KEYS_FLAT], figure[CHILD_LOOKUP][KEYS_FLAT],
+                        figure[GET_PID][KEYS_RANDOM], figure[CHILD_LOOKUP][KEYS_RANDOM]);
+                if (fclose(f) != 0) {
+                        r = -errno;
+                        goto finish;
+                }
+        }
+        r = 0;
+
+finish:
+        ph_hub_free(hub); /* stops the local children and removes their groups */
+        free(error);
+        return r < 0 ? 1 : 0;
+}

@@ -138,6 +138,13 @@ int registry_entry_build(
         e = malloc(size);
         if (!e)
                 return -ENOMEM;
+        /* The index keeps an entry's address in 48 bits of a cell
+         * (registry_cell): Linux gives user space no higher address unless
+         * an mmap() hint asks for one. */
+        if ((uintptr_t) e >> 48 != 0) {
+                free(e);
+                return -ENOMEM;
+        }
         memcpy(e->id, id, id_size);
         copies = (registry_instance *) ((char *) e + instances_at);
         cursor = (char *) &copies[n_instances];

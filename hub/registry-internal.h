@@ -82,10 +82,12 @@ struct registry_tag {
         char name[];
 };
 
-typedef struct registry_cell {
-        uint64_t hash;          /* of the id; kept when the cell becomes a tombstone */
-        registry_entry *entry;  /* NULL: never used since the table was built */
-} registry_cell;
+/* One word: the entry's address in the low 48 bits (what Linux gives user
+ * space unless an mmap() hint asks for more), the top 16 bits of the id's
+ * hash above them. 0: never used since the table was built. A reader
+ * loads the whole cell at once, so tag and entry always go together, and
+ * eight cells share a cache line. */
+typedef uint64_t registry_cell;
 
 /* Power-of-two sized, linear probing, never more than half used (live
  * cells and tombstones), so a probe always ends on an empty cell. A table

@@ -1005,7 +1005,7 @@ static void test_grace_period(void **state) {
         /* The first table, frozen at its last state, still readable. */
         size_t used = 0;
         for (size_t i = 0; i <= t->mask; i++)
-                used += t->cells[i].entry != NULL;
+                used += t->cells[i] != 0;
         assert_int_equal(used, t->n_used);
         assert_true(used > 1);
         /* A reference taken now outlives the section. */
@@ -1199,6 +1199,70 @@ static void test_lockfree_readers(void **state) {
         assert_int_equal(registry_size(r), LF_STABLE);
 }
 
+/* ---- The index's cells: one word, tag and address. ---- */
+
+/* Every live cell holds its entry's address and the top 16 bits of the
+ * hash of that entry's id: what lets a probe skip an entry by the tag. */
+static void check_cells(registry *r, size_t want_live) {
+        const registry_table *t = r->table;
+        size_t live = 0;
+
+        for (size_t i = 0; i <= t->mask; i++) {
+                registry_cell c = t->cells[i];
+                const registry_entry *e = (const registry_entry *) (uintptr_t) (c & ((UINT64_C(1) << 48) - 1));
+
+                if (c == 0 || c == 1) /* empty, tombstone */
+                        continue;
+                live++;
+                assert_int_equal(c >> 48, registry_hash(r, e->id) >> 48);
+                assert_ptr_equal(registry_index_find(r, e->id, registry_hash(r, e->id)), e);
+        }
+        assert_int_equal(live, want_live);
+}
+
+static void test_index_cells(void **state) {
+        _cleanup_registry_ registry *r = new_registry();
+        registry_hash_stats st;
+        char id[32];
+
+        for (unsigned i = 0; i < 1000; i++) {
+                snprintf(id, sizeof id, "cell-%u", i);
+                assert_int_equal(insert1(r, id, "n", (pid_t) i + 1, NULL), 1);
+        }
+        check_cells(r, 1000);
+        /* A new version takes its predecessor's cell, with the same tag. */
+        for (unsigned i = 0; i < 1000; i += 3) {
+                snprintf(id, sizeof id, "cell-%u", i);
+                assert_int_equal(registry_update_pid(r, id, "n", (pid_t) i + 5000), 0);
+        }
+        check_cells(r, 1000);
+        /* Removals leave tombstones that lookups probe past and
+         * insertions reuse. */
+        for (unsigned i = 0; i < 1000; i += 2) {
+                snprintf(id, sizeof id, "cell-%u", i);
+                assert_int_equal(registry_remove(r, id), 0);
+        }
+        registry_get_hash_stats(r, &st);
+        assert_int_equal(st.n_items, 500);
+        assert_int_equal(st.n_tombstones, 500);
+        check_cells(r, 500);
+        for (unsigned i = 0; i < 1000; i++) {
+                pid_t pid = 0;
+
+                snprintf(id, sizeof id, "cell-%u", i);
+                assert_int_equal(registry_lookup_pid(r, id, &pid), i % 2 ? 0 : -ENOENT);
+                if (i % 2)
+                        assert_int_equal(pid, (pid_t) (i % 3 == 0 ? i + 5000 : i + 1));
+        }
+        for (unsigned i = 0; i < 1000; i += 2) {
+                snprintf(id, sizeof id, "cell-%u", i);
+                assert_int_equal(insert1(r, id, "n", (pid_t) i + 1, NULL), 1);
+        }
+        registry_get_hash_stats(r, &st);
+        assert_int_equal(st.n_items, 1000);
+        check_cells(r, 1000);
+}
+
 /* ---- Bad arguments: the exact errno, and nothing changed. ---- */
 
 static void test_bad_args(void **state) {
@@ -1332,6 +1396,7 @@ int main(void) {
                 cmocka_unit_test(test_concurrency),
                 cmocka_unit_test(test_grace_period),
                 cmocka_unit_test(test_lockfree_readers),
+                cmocka_unit_test(test_index_cells),
                 cmocka_unit_test(test_bad_args),
         };
 

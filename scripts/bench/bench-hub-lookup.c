@@ -24,7 +24,11 @@
  * does) to reach the registry's writer; ph_get_pid() and ph_child_lookup()
  * are the same code, called directly instead of through the PLT.
  *
- *   bench-hub-lookup [--entries N] [--local L] [--lookups M] [--rounds R] [--csv FILE] */
+ * --chained adds a third way: each key read only once the previous lookup
+ * returned, so that lookups cannot overlap in the CPU: the latency of one
+ * lookup, its dependent cache misses in a row.
+ *
+ *   bench-hub-lookup [--entries N] [--local L] [--lookups M] [--rounds R] [--csv FILE] [--chained] */
 
 #include <errno.h>
 #include <getopt.h>
@@ -51,6 +55,7 @@ typedef char bench_id[ID_WIDTH];
 
 typedef struct config {
         unsigned entries, local, lookups, rounds;
+        bool chained;
         const char *csv;
 } config;
 
@@ -156,8 +161,9 @@ typedef enum workload {
 } workload;
 
 typedef enum key_order {
-        KEYS_FLAT,   /* the shuffled flat buffer, read in order */
-        KEYS_RANDOM, /* an LCG index into the id array, as before */
+        KEYS_FLAT,    /* the shuffled flat buffer, read in order */
+        KEYS_RANDOM,  /* an LCG index into the id array, as before */
+        KEYS_CHAINED, /* the flat buffer, each key read once the previous lookup returned */
         _KEY_ORDER_MAX,
 } key_order;
 
@@ -169,6 +175,7 @@ static const char *const workload_name[_WORKLOAD_MAX] = {
 static const char *const key_order_name[_KEY_ORDER_MAX] = {
         [KEYS_FLAT] = "keys in the caller's cache",
         [KEYS_RANDOM] = "key picked at random (old method)",
+        [KEYS_CHAINED] = "one at a time (latency, --chained)",
 };
 
 static inline int one_lookup(ph_hub *hub, workload w, const char *id, uint64_t *acc) {
@@ -199,7 +206,21 @@ static double run_lookups(ph_hub *hub, workload w, key_order o, const bench_id *
         int r = 0;
 
         t0 = now_nsec();
-        if (o == KEYS_FLAT)
+        if (o == KEYS_CHAINED)
+                /* The next key's address depends on this lookup's result
+                 * (acc never changes j: pids are above 0), so the CPU
+                 * cannot start the next lookup early: the time is the
+                 * latency of one lookup, its dependent cache misses in a
+                 * row, not the throughput of overlapping ones. */
+                for (unsigned i = 0, j = 0; i < lookups && r >= 0; i++) {
+                        uint64_t before = acc;
+
+                        r = one_lookup(hub, w, shuffled[j], &acc);
+                        j += 1 + (acc == before);
+                        if (j >= n)
+                                j -= n;
+                }
+        else if (o == KEYS_FLAT)
                 for (unsigned i = 0, j = 0; i < lookups && r >= 0; i++) {
                         r = one_lookup(hub, w, shuffled[j], &acc);
                         if (++j == n)
@@ -224,12 +245,13 @@ static int parse_args(int argc, char **argv, config *c) {
                 { "lookups", required_argument, NULL, 'l' },
                 { "rounds", required_argument, NULL, 'r' },
                 { "csv", required_argument, NULL, 'c' },
+                { "chained", no_argument, NULL, 'C' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         int opt;
 
-        while ((opt = getopt_long(argc, argv, "n:L:l:r:c:h", options, NULL)) >= 0)
+        while ((opt = getopt_long(argc, argv, "n:L:l:r:c:Ch", options, NULL)) >= 0)
                 switch (opt) {
                 case 'n':
                         c->entries = (unsigned) strtoul(optarg, NULL, 10);
@@ -246,8 +268,11 @@ static int parse_args(int argc, char **argv, config *c) {
                 case 'c':
                         c->csv = optarg;
                         break;
+                case 'C':
+                        c->chained = true;
+                        break;
                 case 'h':
-                        printf("%s [--entries N] [--local L] [--lookups M] [--rounds R] [--csv FILE]\n", argv[0]);
+                        printf("%s [--entries N] [--local L] [--lookups M] [--rounds R] [--csv FILE] [--chained]\n", argv[0]);
                         exit(EXIT_SUCCESS);
                 default:
                         return -EINVAL;
@@ -270,7 +295,7 @@ int main(int argc, char **argv) {
 
         if (parse_args(argc, argv, &c) < 0) {
                 fprintf(stderr, "usage: %s [--entries 1..999999] [--local L<=N] [--lookups M] [--rounds 1..%d] "
-                        "[--csv FILE]\n", argv[0], MAX_ROUNDS);
+                        "[--csv FILE] [--chained]\n", argv[0], MAX_ROUNDS);
                 return 2;
         }
 
@@ -281,7 +306,7 @@ int main(int argc, char **argv) {
                 return 1;
         }
         for (unsigned i = 0; i < c.entries; i++)
-                snprintf(ids[i], sizeof(bench_id), "child-%06u", i);
+                snprintf(ids[i], sizeof(bench_id), "child-%06u", i % 1000000u); /* entries <= 999,999 */
         memcpy(shuffled, ids, c.entries * sizeof(bench_id));
         for (unsigned i = c.entries - 1; i > 0; i--) { /* Fisher-Yates */
                 unsigned j = (unsigned) (xorshift64(&seed) % (i + 1));
@@ -333,6 +358,8 @@ int main(int argc, char **argv) {
         for (unsigned i = 0; i < c.rounds; i++)
                 for (workload w = 0; w < _WORKLOAD_MAX; w++)
                         for (key_order o = 0; o < _KEY_ORDER_MAX; o++) {
+                                if (o == KEYS_CHAINED && !c.chained)
+                                        continue;
                                 double ns = run_lookups(hub, w, o, shuffled, ids, c.entries, c.lookups);
 
                                 if (ns < 0) {
@@ -349,6 +376,8 @@ int main(int argc, char **argv) {
         printf("\n  %-38s %36s %10s\n", "figure (median)", "", "ns/op");
         for (workload w = 0; w < _WORKLOAD_MAX; w++)
                 for (key_order o = 0; o < _KEY_ORDER_MAX; o++) {
+                        if (o == KEYS_CHAINED && !c.chained)
+                                continue;
                         figure[w][o] = median(samples[w][o], c.rounds);
                         printf("  %-38s %-36s %10.1f\n", workload_name[w], key_order_name[o], figure[w][o]);
                 }

@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-stats.h"
+#include "bench.h"
 #include "hub-internal.h"
 #include "processhub.h"
 #include "registry.h"
@@ -59,14 +61,10 @@ typedef struct config {
         const char *csv;
 } config;
 
+/* bench-stats.c's waits check it; this bench has none to cut short. */
+volatile sig_atomic_t bench_interrupted = 0;
+
 static volatile uint64_t sink;
-
-static uint64_t now_nsec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
-}
 
 static uint64_t xorshift64(uint64_t *s) {
         uint64_t x = *s;
@@ -75,17 +73,6 @@ static uint64_t xorshift64(uint64_t *s) {
         x ^= x >> 7;
         x ^= x << 17;
         return *s = x;
-}
-
-static int compare_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-
-        return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n) {
-        qsort(v, n, sizeof(double), compare_double);
-        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* ---- Filling the registry with other nodes' children ---- */
@@ -205,7 +192,7 @@ static double run_lookups(ph_hub *hub, workload w, key_order o, const bench_id *
         unsigned x = 12345;
         int r = 0;
 
-        t0 = now_nsec();
+        t0 = bench_now_nsec();
         if (o == KEYS_CHAINED)
                 /* The next key's address depends on this lookup's result
                  * (acc never changes j: pids are above 0), so the CPU
@@ -231,7 +218,7 @@ static double run_lookups(ph_hub *hub, workload w, key_order o, const bench_id *
                         x = x * 1103515245u + 12345u;
                         r = one_lookup(hub, w, ids[(x >> 8) % n], &acc);
                 }
-        uint64_t elapsed = now_nsec() - t0;
+        uint64_t elapsed = bench_now_nsec() - t0;
         sink += acc;
         if (r < 0)
                 return r;
@@ -327,18 +314,18 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
-        t0 = now_nsec();
+        t0 = bench_now_nsec();
         r = start_local(hub, ids, c.local);
         if (r < 0)
                 goto finish;
-        double start_s = (double) (now_nsec() - t0) / 1e9;
-        t0 = now_nsec();
+        double start_s = (double) (bench_now_nsec() - t0) / 1e9;
+        t0 = bench_now_nsec();
         r = hub_call(hub, fill_remote, &(fill) { .ids = ids, .from = c.local, .to = c.entries });
         if (r < 0) {
                 fprintf(stderr, "registry_insert: %s\n", strerror(-r));
                 goto finish;
         }
-        double fill_s = (double) (now_nsec() - t0) / 1e9;
+        double fill_s = (double) (bench_now_nsec() - t0) / 1e9;
         if (registry_size(hub->registry) != c.entries) {
                 fprintf(stderr, "registry holds %zu entries, expected %u\n", registry_size(hub->registry), c.entries);
                 r = -EIO;

@@ -5,14 +5,15 @@
 #include "local-states.h"
 #include "macros.h"
 
+/* One allocation a child: the id follows the record. */
 typedef struct local_state {
-        char *id;
-        pid_t pid;
+        UT_hash_handle hh;
         const char *state; /* static strings of child_state_to_string() */
-        unsigned restarts;
         char *last_exit;
         char *failure;
-        UT_hash_handle hh;
+        pid_t pid;
+        unsigned restarts;
+        char id[];
 } local_state;
 
 struct local_states {
@@ -21,7 +22,6 @@ struct local_states {
 };
 
 static void local_state_free(local_state *s) {
-        free(s->id);
         free(s->last_exit);
         free(s->failure);
         free(s);
@@ -81,12 +81,13 @@ int local_states_set(local_states *t, const char *id, pid_t pid, const char *sta
         pthread_mutex_lock(&t->lock);
         HASH_FIND_STR(t->states, id, s);
         if (!s) {
-                s = calloc(1, sizeof(*s));
-                if (!s || !(s->id = strdup(id))) {
-                        free(s);
+                size_t l = strlen(id);
+                s = calloc(1, sizeof(*s) + l + 1);
+                if (!s) {
                         r = -ENOMEM;
                         goto finish;
                 }
+                memcpy(s->id, id, l + 1);
                 HASH_ADD_KEYPTR(hh, t->states, s->id, strlen(s->id), s);
         }
         s->pid = pid;

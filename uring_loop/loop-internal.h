@@ -22,10 +22,11 @@ typedef enum source_type {
 } source_type;
 
 /* Intrusive doubly-linked FIFO of sources. A source is on at most one list
- * per link field; "linked" makes removal idempotent and O(1). */
+ * per link field; its flag <field>_linked (a bit in the source, not a bool
+ * beside each link: sources are per child, 10,000s of them) makes removal
+ * idempotent and O(1). */
 typedef struct source_link {
         loop_source *prev, *next;
-        bool linked;
 } source_link;
 
 typedef struct source_list {
@@ -36,7 +37,7 @@ typedef struct source_list {
         do {                                                    \
                 source_list *_l_ = (list);                      \
                 loop_source *_s_ = (s);                         \
-                assert(!_s_->field.linked);                     \
+                assert(!_s_->field##_linked);                   \
                 _s_->field.prev = _l_->last;                    \
                 _s_->field.next = NULL;                         \
                 if (_l_->last)                                  \
@@ -44,14 +45,14 @@ typedef struct source_list {
                 else                                            \
                         _l_->first = _s_;                       \
                 _l_->last = _s_;                                \
-                _s_->field.linked = true;                       \
+                _s_->field##_linked = true;                     \
         } while (false)
 
 #define SOURCE_LIST_REMOVE(list, s, field)                      \
         do {                                                    \
                 source_list *_l_ = (list);                      \
                 loop_source *_s_ = (s);                         \
-                if (!_s_->field.linked)                         \
+                if (!_s_->field##_linked)                       \
                         break;                                  \
                 if (_s_->field.prev)                            \
                         _s_->field.prev->field.next = _s_->field.next; \
@@ -62,7 +63,7 @@ typedef struct source_list {
                 else                                            \
                         _l_->last = _s_->field.prev;            \
                 _s_->field.prev = _s_->field.next = NULL;       \
-                _s_->field.linked = false;                      \
+                _s_->field##_linked = false;                    \
         } while (false)
 
 /* user_data of an SQE: the source's address with a tag in the low bits
@@ -76,13 +77,10 @@ enum {
         _TAG_MASK = 7,
 };
 
+/* Laid out to fit 136 bytes (a 144-byte malloc chunk): every child holds
+ * one for its pidfd. */
 struct loop_source {
         loop *loop;
-        source_type type;
-        bool enabled;
-        bool dead;     /* freed by its owner; memory waits for the kernel */
-        bool internal; /* the loop's own eventfd and signalfd watchers */
-        unsigned n_dispatching; /* > 0 while its handler runs */
         void *userdata;
 
         source_link all;     /* loop->sources: everything, for loop_free() */
@@ -91,6 +89,17 @@ struct loop_source {
 
         uint64_t dispatch_iteration; /* io: last iteration it was dispatched in */
         uint64_t pending_iteration;  /* io, defer: iteration it was queued in */
+
+        unsigned n_dispatching; /* > 0 while its handler runs */
+        uint32_t timer_heap_index; /* timer: valid while enabled */
+
+        source_type type : 8;
+        bool enabled : 1;
+        bool dead : 1;     /* freed by its owner; memory waits for the kernel */
+        bool internal : 1; /* the loop's own eventfd and signalfd watchers */
+        bool all_linked : 1;
+        bool dirty_linked : 1;
+        bool pending_linked : 1;
 
         /* io and child: the state of the poll request in the ring. */
         struct {
@@ -112,7 +121,6 @@ struct loop_source {
                 struct {
                         uint64_t deadline; /* absolute CLOCK_MONOTONIC usec */
                         uint64_t period;   /* 0: one-shot */
-                        size_t heap_index; /* valid while enabled */
                         uint64_t fired_iteration;
                         loop_timer_handler handler;
                 } timer;

@@ -77,7 +77,7 @@ void io_mark_pending(loop_source *s) {
         assert(s);
         assert(s->type == SOURCE_IO);
 
-        if (s->pending.linked || s->dead)
+        if (s->pending_linked || s->dead)
                 return;
         s->pending_iteration = s->loop->iteration;
         SOURCE_LIST_APPEND(&s->loop->io_pending, s, pending);

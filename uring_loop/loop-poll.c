@@ -37,7 +37,7 @@ void poll_mark_dirty(loop_source *s) {
         assert(s);
         assert(source_type_has_poll(s->type));
 
-        if (!s->dirty.linked)
+        if (!s->dirty_linked)
                 SOURCE_LIST_APPEND(&s->loop->dirty, s, dirty);
 }
 

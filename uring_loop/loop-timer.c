@@ -16,7 +16,7 @@
 
 static void heap_place(loop *l, size_t i, loop_source *s) {
         l->timers[i] = s;
-        s->timer.heap_index = i;
+        s->timer_heap_index = (uint32_t) i;
 }
 
 static void heap_sift_up(loop *l, size_t i) {
@@ -67,7 +67,7 @@ static void heap_insert(loop *l, loop_source *s) {
 }
 
 static void heap_remove(loop *l, loop_source *s) {
-        size_t i = s->timer.heap_index;
+        size_t i = s->timer_heap_index;
         loop_source *last;
 
         assert(i < l->n_timers && l->timers[i] == s);
@@ -139,7 +139,7 @@ int loop_source_timer_set(loop_source *s, uint64_t usec, uint64_t period_usec) {
         s->timer.deadline = timer_first_deadline(usec);
         s->timer.period = period_usec;
         if (s->enabled)
-                heap_fix(s->loop, s->timer.heap_index);
+                heap_fix(s->loop, s->timer_heap_index);
         else {
                 s->enabled = true;
                 heap_insert(s->loop, s);

@@ -2,8 +2,8 @@
 #pragma once
 
 /* An open-addressing table of pointers: the supervisor's children by id and
- * by cgroup id. It stores only the pointers (8 bytes a slot, at most half
- * the slots used), where an intrusive hash handle costs 56 bytes an item
+ * by cgroup id. It stores only the pointers (8 bytes a slot, a quarter to
+ * three quarters of the slots used), where an intrusive hash handle costs 56 bytes an item
  * plus its buckets: at 10,000 children that is most of what a child's
  * record weighed. Keys live in the items; a lookup compares them through
  * the caller's match function. One thread only: the loop's.

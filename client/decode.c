@@ -699,7 +699,7 @@ int client_decode_status(json_object *j, ph_hub_status **ret) {
         json_object *jnodes, *kernel;
         _cleanup_strv_free_ char **nodes = NULL;
         const char *hub, *node;
-        uint64_t n = 0;
+        uint64_t n = 0, n_failed = 0;
         bool alive = false, locked = false, partitioned = false;
         int r;
 
@@ -709,6 +709,7 @@ int client_decode_status(json_object *j, ph_hub_status **ret) {
             (r = client_json_bool(j, "locked", true, &locked)) < 0 ||
             (r = client_json_bool(j, "partitioned", true, &partitioned)) < 0 ||
             (r = client_json_u64(j, "children", true, &n)) < 0 ||
+            (r = client_json_u64(j, "failed", true, &n_failed)) < 0 ||
             (r = client_json_array(j, "nodes", true, &jnodes)) < 0 ||
             (r = field(j, "kernel", true, json_type_object, &kernel)) < 0)
                 return r;
@@ -728,6 +729,7 @@ int client_decode_status(json_object *j, ph_hub_status **ret) {
         s->locked = locked;
         s->partitioned = partitioned;
         s->n_children = (size_t) n;
+        s->n_failed = (size_t) n_failed;
         if ((r = kernel_field(kernel, "bpf", &o->kernel_bpf)) < 0 ||
             (r = kernel_field(kernel, "netlink", &o->kernel_netlink)) < 0) {
                 ph_hub_status_free(s);

@@ -30,6 +30,7 @@ static int status_embedded(ph_hub *hub, ph_hub_status **ret) {
         s->locked = ph_is_locked(hub);
         s->partitioned = ph_is_partitioned(hub);
         s->n_children = registry_size(hub->registry);
+        s->n_failed = local_states_n_failed(hub->local_states);
         /* The link monitor feeds the cluster's failure detector: a hub
          * alone has no peer and no cluster interface to watch. */
         r = client_status_set_kernel(s, hub_kernel_bpf_state(hub), "idle: no cluster interface (single host)");

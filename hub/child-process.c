@@ -212,34 +212,51 @@ static int open_output(const supervisor_child *c, const child_output *o, int *re
 
 /* The child's environment: its own or ours, never our NOTIFY_SOCKET (that
  * one is for talking to our own supervisor), plus its notify address and
- * its id. Built per launch and freed right after: nothing at rest. */
-static int build_env(const supervisor_child *c, const char *notify_address, char ***ret) {
+ * its id. Built per launch and freed right after: nothing at rest. The
+ * variables are borrowed, not copied (the spec's and environ outlive the
+ * launch): one array and two strings a start, not a malloc per variable,
+ * which a start of 10,000 children would make and free 10,000s of times,
+ * leaving holes between the records that stay. */
+typedef struct child_env {
+        char **envp;
+        char *id_var;
+        char *notify_var;
+} child_env;
+
+static void child_env_done(child_env *e) {
+        free(e->envp);
+        free(e->id_var);
+        free(e->notify_var);
+}
+
+static int build_env(const supervisor_child *c, const char *notify_address, child_env *ret) {
         char *const *base = c->spec->env ?: environ;
         size_t n = 0, k = 0;
 
         while (base && base[n])
                 n++;
 
-        _cleanup_strv_free_ char **env = calloc(n + 3, sizeof(char *));
-        if (!env)
+        _cleanup_(child_env_done) child_env e = {};
+        e.envp = calloc(n + 3, sizeof(char *));
+        if (!e.envp)
                 return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                if (strncmp(base[i], "NOTIFY_SOCKET=", 14) == 0 ||
-                    strncmp(base[i], "PROCESSHUB_CHILD_ID=", 20) == 0)
-                        continue;
-                env[k] = strdup(base[i]);
-                if (!env[k++])
+        for (size_t i = 0; i < n; i++)
+                if (strncmp(base[i], "NOTIFY_SOCKET=", 14) != 0 && strncmp(base[i], "PROCESSHUB_CHILD_ID=", 20) != 0)
+                        e.envp[k++] = base[i];
+        if (asprintf(&e.id_var, "PROCESSHUB_CHILD_ID=%s", c->spec->id) < 0) {
+                e.id_var = NULL;
+                return -ENOMEM;
+        }
+        e.envp[k++] = e.id_var;
+        if (notify_address) {
+                if (asprintf(&e.notify_var, "NOTIFY_SOCKET=%s", notify_address) < 0) {
+                        e.notify_var = NULL;
                         return -ENOMEM;
+                }
+                e.envp[k++] = e.notify_var;
         }
-        if (asprintf(&env[k++], "PROCESSHUB_CHILD_ID=%s", c->spec->id) < 0) {
-                env[k - 1] = NULL;
-                return -ENOMEM;
-        }
-        if (notify_address && asprintf(&env[k++], "NOTIFY_SOCKET=%s", notify_address) < 0) {
-                env[k - 1] = NULL;
-                return -ENOMEM;
-        }
-        *ret = TAKE_PTR(env);
+        *ret = e;
+        e = (child_env) {};
         return 0;
 }
 
@@ -247,7 +264,7 @@ int child_launch(supervisor_child *c, const char **ret_reason) {
         _cleanup_close_ int stdout_fd = -EBADF, stderr_fd = -EBADF;
         _cleanup_free_ char *path = NULL;
         _cleanup_free_ gid_t *groups = NULL;
-        _cleanup_strv_free_ char **env = NULL;
+        _cleanup_(child_env_done) child_env env = {};
         cgroup_spawn_fds cg;
         spawn_params p;
         size_t n_groups = 0;
@@ -271,7 +288,7 @@ int child_launch(supervisor_child *c, const char **ret_reason) {
         r = build_env(c, notify_address, &env);
         if (r < 0)
                 return r;
-        r = spawn_find_executable(c->spec->argv[0], env, &path);
+        r = spawn_find_executable(c->spec->argv[0], env.envp, &path);
         if (r < 0) {
                 *ret_reason = r == -EACCES ? "argv: program is not executable" : "argv: program not found";
                 return r;
@@ -306,7 +323,7 @@ int child_launch(supervisor_child *c, const char **ret_reason) {
         p = (spawn_params) {
                 .path = path,
                 .argv = c->spec->argv,
-                .envp = env,
+                .envp = env.envp,
                 .cwd = c->spec->cwd,
                 .set_ids = c->spec->user || c->spec->group,
                 .uid = uid,

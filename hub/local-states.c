@@ -19,7 +19,12 @@ typedef struct local_state {
 struct local_states {
         pthread_mutex_t lock;
         local_state *states;
+        size_t n_failed; /* states whose state is "failed" */
 };
+
+static bool state_is_failed(const local_state *s) {
+        return s->state && strcmp(s->state, "failed") == 0;
+}
 
 static void local_state_free(local_state *s) {
         free(s->last_exit);
@@ -91,8 +96,11 @@ int local_states_set(local_states *t, const char *id, pid_t pid, const char *sta
                 HASH_ADD_KEYPTR(hh, t->states, s->id, strlen(s->id), s);
         }
         s->pid = pid;
-        if (state)
+        if (state) {
+                t->n_failed -= state_is_failed(s);
                 s->state = state;
+                t->n_failed += state_is_failed(s);
+        }
         if (restarts >= 0)
                 s->restarts = (unsigned) restarts;
         r = replace(&s->last_exit, last_exit);
@@ -110,8 +118,10 @@ void local_states_remove(local_states *t, const char *id) {
                 return;
         pthread_mutex_lock(&t->lock);
         HASH_FIND_STR(t->states, id, s);
-        if (s)
+        if (s) {
                 HASH_DEL(t->states, s);
+                t->n_failed -= state_is_failed(s);
+        }
         pthread_mutex_unlock(&t->lock);
         if (s)
                 local_state_free(s);
@@ -157,4 +167,15 @@ finish:
         *ret = l;
         *ret_n = n;
         return 0;
+}
+
+size_t local_states_n_failed(local_states *t) {
+        size_t n;
+
+        if (!t)
+                return 0;
+        pthread_mutex_lock(&t->lock);
+        n = t->n_failed;
+        pthread_mutex_unlock(&t->lock);
+        return n;
 }

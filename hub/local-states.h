@@ -21,6 +21,9 @@ local_states *local_states_free(local_states *t);
 int local_states_set(local_states *t, const char *id, pid_t pid, const char *state, int restarts, const char *last_exit,
                      const char *failure);
 void local_states_remove(local_states *t, const char *id);
+/* How many are in state "failed" now: kept as states change, so that a
+ * reader that only looks for failures needs no copy of all of them. */
+size_t local_states_n_failed(local_states *t);
 /* A copy, in the order children were first seen; free with
  * ph_child_states_free(). */
 int local_states_copy(local_states *t, ph_child_state **ret, size_t *ret_n);

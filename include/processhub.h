@@ -509,6 +509,7 @@ typedef struct ph_hub_status {
         bool partitioned;
         const char *const *nodes; /* NULL-terminated: the cluster's nodes, local one included */
         size_t n_children;        /* registered children */
+        size_t n_failed;          /* local children that failed (restart intensity spent) */
         /* The kernel hint sources (the hub's, or the daemon's for a remote
          * hub): "active", "idle: <why>" or "inactive: <why>"; NULL when the
          * daemon did not say. */

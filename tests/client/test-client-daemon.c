@@ -498,8 +498,41 @@ static void test_embedded_counterparts(void **state) {
         assert_string_equal(status->nodes[0], "node-e");
         assert_true(status->alive);
         assert_int_equal(status->n_children, 0);
+        assert_int_equal(status->n_failed, 0);
         assert_non_null(status->kernel_bpf); /* the hub's exit tracer: "active" or "inactive: <why>" */
         assert_non_null(status->kernel_netlink);
+        ph_hub_status_free(status);
+
+        /* A child that spends its restart intensity counts as failed until
+         * it is stopped. */
+        static const char *const false_argv[] = { "/bin/false", NULL };
+        ph_child_spec spec;
+        ph_child_spec_init(&spec);
+        spec.id = "flops";
+        spec.argv = false_argv;
+        spec.restart_burst = 1;
+        spec.restart_delay_ms = 10;
+        assert_int_equal(ph_start_child(hub, &spec, NULL, NULL, NULL), 0);
+        size_t n_failed = 0;
+        for (unsigned i = 0; i < 500 && n_failed == 0; i++) {
+                assert_int_equal(ph_hub_get_status(hub, &status), 0);
+                n_failed = status->n_failed;
+                ph_hub_status_free(status);
+                if (n_failed == 0)
+                        usleep(10 * 1000);
+        }
+        assert_int_equal(n_failed, 1);
+        ph_stop_opts sto;
+        ph_future *fut = NULL;
+        ph_result *res = NULL;
+        ph_stop_opts_init(&sto);
+        sto.awaitable = true;
+        assert_int_equal(ph_stop_child(hub, "flops", &sto, &fut), 0);
+        assert_int_equal(ph_future_await(fut, &res), 0);
+        ph_result_free(res);
+        ph_future_free(fut);
+        assert_int_equal(ph_hub_get_status(hub, &status), 0);
+        assert_int_equal(status->n_failed, 0);
         ph_hub_status_free(status);
         assert_int_equal(ph_hook_command_add(hub, PH_HOOK_REGISTRY_PID_INSERT, "x", argv, 0), -EOPNOTSUPP);
         assert_int_equal(ph_hook_command_remove(hub, PH_HOOK_REGISTRY_PID_INSERT, ids, 1), -EOPNOTSUPP);

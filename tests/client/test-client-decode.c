@@ -178,7 +178,7 @@ static void test_decode_results(void **state) {
 
 static void test_decode_status_and_strv(void **state) {
         json_object *j = parse("{\"hub\":\"demo\",\"node\":\"vm\",\"alive\":true,\"locked\":false,\"partitioned\":false,"
-                               "\"nodes\":[\"vm\"],\"children\":3,\"kernel\":{\"bpf\":\"inactive: no BTF\",\"netlink\":\"active\"}}");
+                               "\"nodes\":[\"vm\"],\"children\":3,\"failed\":2,\"kernel\":{\"bpf\":\"inactive: no BTF\",\"netlink\":\"active\"}}");
         ph_hub_status *s = NULL;
         char **l = NULL;
 
@@ -191,6 +191,7 @@ static void test_decode_status_and_strv(void **state) {
         assert_string_equal(s->nodes[0], "vm");
         assert_null(s->nodes[1]);
         assert_int_equal(s->n_children, 3);
+        assert_int_equal(s->n_failed, 2);
         assert_string_equal(s->kernel_bpf, "inactive: no BTF");
         assert_string_equal(s->kernel_netlink, "active");
         ph_hub_status_free(s);

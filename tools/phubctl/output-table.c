@@ -87,6 +87,7 @@ void table_status(const ph_hub_status *s) {
         for (size_t i = 0; s->nodes && s->nodes[i]; i++)
                 printf(" %s", s->nodes[i]);
         printf("\nchildren:    %zu\n", s->n_children);
+        printf("failed:      %zu\n", s->n_failed);
         if (s->kernel_bpf)
                 printf("bpf:         %s\n", s->kernel_bpf);
         if (s->kernel_netlink)

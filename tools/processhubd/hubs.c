@@ -601,9 +601,22 @@ static bool strv_contains(char **l, const char *s) {
 void phd_check_failed(phd *d) {
         for (phd_hub *h = d->hubs; h; h = h->next) {
                 ph_child_state *states = NULL;
-                size_t n = 0;
+                ph_hub_status *st = NULL;
+                size_t n = 0, n_failed = 0;
 
-                if (h->state != PHD_HUB_RUNNING || ph_which_children(h->hub, &states, &n) < 0)
+                if (h->state != PHD_HUB_RUNNING)
+                        continue;
+                /* The count first: with none failed now and none before,
+                 * there is nothing to log, and a copy of every child's
+                 * state once a second would be an idle hub's largest
+                 * cost. */
+                if (ph_hub_get_status(h->hub, &st) >= 0) {
+                        n_failed = st->n_failed;
+                        ph_hub_status_free(st);
+                        if (n_failed == 0 && !h->failed)
+                                continue;
+                }
+                if (ph_which_children(h->hub, &states, &n) < 0)
                         continue;
                 char **now = calloc(n + 1, sizeof(char *));
                 size_t k = 0;
@@ -618,11 +631,15 @@ void phd_check_failed(phd *d) {
                 ph_child_states_free(states, n);
                 if (now) {
                         /* Kept until the next check: as long as the failed
-                         * ids, not one pointer per child. */
-                        char **fit = realloc(now, (k + 1) * sizeof(char *));
-
+                         * ids, not one pointer per child; NULL for none. */
                         strv_free(h->failed);
-                        h->failed = fit ?: now;
+                        if (k == 0) {
+                                free(now);
+                                h->failed = NULL;
+                        } else {
+                                char **fit = realloc(now, (k + 1) * sizeof(char *));
+                                h->failed = fit ?: now;
+                        }
                 }
         }
 }

@@ -265,6 +265,7 @@ json_object *json_hub_status(const ph_hub_status *s) {
         json_object *nodes = json_strv(s->nodes);
         json_object_object_add(o, "nodes", nodes ? nodes : json_object_new_array());
         json_object_object_add(o, "children", json_object_new_uint64(s->n_children));
+        json_object_object_add(o, "failed", json_object_new_uint64(s->n_failed));
         if (s->kernel_bpf || s->kernel_netlink) {
                 json_object *k = json_object_new_object();
                 json_add_string(k, "bpf", s->kernel_bpf);

@@ -186,7 +186,7 @@ static bool lookup(const cgroup_adoption *a, const char *name, const cgroup_poli
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
                 if (a->subtree->hierarchy->backend[c] != CGROUP_BACKEND_V1)
                         continue;
-                if (!cgroup_policy_uses(p, c) && c != CGROUP_CONTROLLER_MEMORY && a->v1_fd[c] < 0)
+                if (!cgroup_policy_uses(p, c) && a->v1_fd[c] < 0)
                         continue;
                 if (!listing_find(&a->v1[c], name))
                         return false;

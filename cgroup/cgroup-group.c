@@ -6,10 +6,16 @@
  * refusal then fails the creation before anything is made); memory is
  * enabled the same way, best effort, for the per-group OOM counts.
  *
- * v1: in a controller's hierarchy when the policy sets it, when the parent
- * is there already (a hub-wide limit covers the hub's children), and always
- * in the memory hierarchy (per-group OOM accounting). Missing levels on the
- * way down are created too. Which v1 directories exist is the file
+ * v1: in a controller's hierarchy when the policy sets it, or when the
+ * parent is there already (a hub-wide limit covers the hub's children).
+ * Not otherwise, not even in the memory hierarchy for per-group OOM counts:
+ * v1 has no clone3(CLONE_INTO_CGROUP), so a process gets into a v1 group by
+ * a write to cgroup.procs, a migration, which takes the kernel's cgroup
+ * threadgroup rwsem for writing, and after a quiet while that waits for an
+ * RCU grace period: 7-20 ms added to every restart here (bench-supervisor
+ * --gap-ms 100), against a 1 ms restart without it. A child without a
+ * memory limit learns of its OOM kill from the kernel's exit tracer
+ * instead. Missing levels on the way down are created too. Which v1 directories exist is the file
  * system's business, not the handle's, so handles need no parent links.
  *
  * Everything created is recorded and removed again, deepest first, when a
@@ -210,7 +216,7 @@ static int group_make_v1(const cgroup_group *g, const cgroup_group *parent, cons
 
                 if (!cgroup_group_v1_dir(g, c, dir))
                         continue;
-                need = cgroup_policy_uses(p, c) || c == CGROUP_CONTROLLER_MEMORY ||
+                need = cgroup_policy_uses(p, c) ||
                        (parent && cgroup_group_v1_dir(parent, c, parent_dir) && cg_is_dir(parent_dir) > 0);
                 if (!need)
                         continue;

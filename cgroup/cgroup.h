@@ -148,9 +148,9 @@ cgroup_subtree *cgroup_subtree_free(cgroup_subtree *t);
 const cgroup_hierarchy *cgroup_subtree_hierarchy(const cgroup_subtree *t);
 
 /* A group in every hierarchy that it needs: always in v2; in a v1
- * hierarchy when the group or an ancestor sets a policy for that controller,
- * and always in the v1 memory hierarchy when memory is on v1 (per-group OOM
- * accounting). Creating a group whose directories exist and are empty reuses
+ * hierarchy when the group or an ancestor sets a policy for that controller
+ * (only then: a move into a v1 group costs an RCU grace period, see
+ * cgroup-group.c). Creating a group whose directories exist and are empty reuses
  * them; -EBUSY when they hold processes. The policy is checked first
  * (cgroup_policy_check()) and nothing is created when it fails.
  * parent == NULL creates a top-level group of the subtree. name is already

@@ -101,9 +101,22 @@ static int on_process_exit(loop_source *s, const siginfo_t *si, void *userdata) 
                 if (c->last_exit.kind == CHILD_EXIT_UNKNOWN && c->supervisor->resolve_exit)
                         (void) c->supervisor->resolve_exit(c->supervisor, c->pid, &c->last_exit,
                                                            c->supervisor->userdata);
-                if (c->last_exit.kind == CHILD_EXIT_SIGNAL && c->last_exit.status == SIGKILL &&
-                    cgroup_group_oom_kills(c->group, &oom_kills) >= 0 && oom_kills > c->oom_kills_at_spawn)
-                        c->last_exit.kind = CHILD_EXIT_OOM_KILL;
+                if (c->last_exit.kind == CHILD_EXIT_SIGNAL && c->last_exit.status == SIGKILL) {
+                        child_exit traced;
+
+                        /* The group's OOM counter where it has one; a child
+                         * without a memory limit on a hybrid host has no v1
+                         * memory group (cgroup-group.c says why): the
+                         * kernel's exit tracer says whether the OOM killer
+                         * chose it. */
+                        if (cgroup_group_oom_kills(c->group, &oom_kills) >= 0) {
+                                if (oom_kills > c->oom_kills_at_spawn)
+                                        c->last_exit.kind = CHILD_EXIT_OOM_KILL;
+                        } else if (c->supervisor->resolve_exit &&
+                                   c->supervisor->resolve_exit(c->supervisor, c->pid, &traced, c->supervisor->userdata) &&
+                                   traced.kind == CHILD_EXIT_OOM_KILL)
+                                c->last_exit.kind = CHILD_EXIT_OOM_KILL;
+                }
         }
         c->exit_reason_fixed = false;
         c->pidfd_source = loop_source_free(c->pidfd_source);

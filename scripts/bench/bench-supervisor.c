@@ -45,6 +45,7 @@ volatile sig_atomic_t bench_interrupted = 0;
 
 typedef struct bench {
         unsigned restarts, warmup, children, batch;
+        unsigned gap_msec; /* idle time before each restart */
         const char *json_path;
         const char *csv_dir;
         bool notify; /* readiness: READY=1 (sd_notify) instead of the exec */
@@ -83,13 +84,14 @@ static int install_signal_handlers(void) {
 
 static void help(void) {
         printf("Usage: bench-supervisor [--restarts N] [--children N] [--batch N] [--warmup N] [--ready exec|notify]\n"
-               "                        [--json FILE] [--csv DIR]\n"
+               "                        [--gap-ms MS] [--json FILE] [--csv DIR]\n"
                "\n"
                "processhub's supervisor against a minimal hand-written baseline, interleaved in one run:\n"
                "restart latency, start rate and memory per child. Needs root and cgroup2.\n"
                "\n"
                "  --restarts N  restarts measured per side (default %u)\n"
                "  --warmup N    restarts per side before measuring, not counted (default %u)\n"
+               "  --gap-ms MS   idle time before each restart (default 0: back to back)\n"
                "  --children N  children started per start-rate run (default %u; 0: no start-rate runs)\n"
                "  --batch N     starts between waits for their exec (default %u)\n"
                "  --ready R     a restart ends at the exec (default) or at the child's READY=1 (notify)\n"
@@ -115,6 +117,7 @@ static int parse_argv(bench *b, int argc, char **argv) {
         static const struct option options[] = {
                 { "restarts", required_argument, NULL, 'r' },
                 { "warmup", required_argument, NULL, 'w' },
+                { "gap-ms", required_argument, NULL, 'g' },
                 { "children", required_argument, NULL, 'c' },
                 { "batch", required_argument, NULL, 'b' },
                 { "json", required_argument, NULL, 'j' },
@@ -134,6 +137,9 @@ static int parse_argv(bench *b, int argc, char **argv) {
                         break;
                 case 'w':
                         r = parse_unsigned(optarg, 0, 1000000, &b->warmup);
+                        break;
+                case 'g':
+                        r = parse_unsigned(optarg, 0, 10000, &b->gap_msec);
                         break;
                 case 'c':
                         r = parse_unsigned(optarg, 0, 1000000, &b->children);
@@ -463,6 +469,11 @@ static int phase_restart(bench *b) {
                         r = wait_children_idle(b);
                         if (r < 0)
                                 return fail("waiting for the children to reach pause()", r);
+                        /* A crash after a quiet while, not back to back:
+                         * what the kernel has let go idle meanwhile (an
+                         * RCU-synchronised lock, caches) shows. */
+                        if (b->gap_msec > 0)
+                                (void) usleep(b->gap_msec * 1000u);
                         r = side == SIDE_BASELINE ? restart_baseline_once(b, &t) : restart_processhub_once(b, &t);
                         if (r < 0)
                                 return fail(side == SIDE_BASELINE ? "baseline restart"

@@ -113,6 +113,9 @@ static void spec_of(ph_child_spec *s, const char *id, ph_restart restart, bool n
 #define N_STATIC 3
 static void static_specs(ph_child_spec specs[static N_STATIC]) {
         spec_of(&specs[0], "perm", PH_RESTART_PERMANENT, false);
+        /* A memory limit: a group of its own in the v1 memory hierarchy
+         * too, on hybrid hosts, for the adoption to keep. */
+        specs[0].limits.memory_max = 256u << 20;
         spec_of(&specs[1], "trans", PH_RESTART_TRANSIENT, false);
         specs[1].argv = tree_argv;
         spec_of(&specs[2], "note", PH_RESTART_PERMANENT, true);

@@ -427,6 +427,46 @@ static void test_memory_hog_is_oom_killed(void **state) {
         assert_int_equal(e->exit.status, SIGKILL);
 }
 
+static pid_t oom_claimed_pid;
+
+static bool claim_oom(supervisor *s, pid_t pid, child_exit *ret, void *userdata) {
+        if (pid != oom_claimed_pid)
+                return false;
+        *ret = (child_exit) { .kind = CHILD_EXIT_OOM_KILL, .status = SIGKILL };
+        return true;
+}
+
+/* A child without a memory limit on a hybrid host has no v1 memory group,
+ * so no OOM counter: the kernel's exit tracer answers instead. A stand-in
+ * tracer here, since an OOM kill by a limit above the hub cannot be made
+ * safely on demand. Where the group has a counter (v2), the counter rules;
+ * what the tracer does not claim stays a SIGKILL. */
+static void test_oom_without_counter_asks_tracer(void **state) {
+        fixture *f = *state;
+        const char *ids[] = { "claimed", "unclaimed" };
+        child_spec spec;
+        uint64_t n;
+
+        f->sup->resolve_exit = claim_oom;
+        for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
+                spec_for(&spec, ids[i], CHILD("sleep"));
+                spec.restart = CHILD_RESTART_TEMPORARY;
+                assert_int_equal(fixture_start(f, &spec, 5000), 0);
+                supervisor_child *c = supervisor_find_child(f->sup, ids[i]);
+                assert_non_null(c);
+                bool has_counter = cgroup_group_oom_kills(c->group, &n) >= 0;
+                pid_t pid = supervisor_child_pid(c);
+                oom_claimed_pid = i == 0 ? pid : 0;
+                assert_int_equal(kill(pid, SIGKILL), 0);
+                assert_true(RUN_UNTIL(f, fixture_last_event(f, ids[i], SUPERVISOR_EVENT_REMOVED), 5000));
+                const event_record *e = fixture_last_event(f, ids[i], SUPERVISOR_EVENT_EXITED);
+                assert_non_null(e);
+                assert_int_equal(e->exit.kind, i == 0 && !has_counter ? CHILD_EXIT_OOM_KILL : CHILD_EXIT_SIGNAL);
+                assert_int_equal(e->exit.status, SIGKILL);
+        }
+        f->sup->resolve_exit = NULL;
+}
+
 static void test_fork_bomb_held_by_pids_max(void **state) {
         fixture *f = *state;
         child_spec spec;
@@ -749,6 +789,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_stop_kills_whole_tree, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_sigterm_ignored_killed_at_timeout, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_memory_hog_is_oom_killed, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_oom_without_counter_asks_tracer, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_fork_bomb_held_by_pids_max, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_exit_reasons, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_output_to_file_and_environment, fixture_setup, fixture_teardown),

@@ -23,6 +23,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cgroup-internal.h"
 #include "log.h"
@@ -332,6 +333,18 @@ const char *cgroup_group_path(const cgroup_group *g) {
 
 const char *cgroup_group_v2_relative_path(const cgroup_group *g) {
         return g ? g->v2_dir + g->subtree->v2_rel_offset : NULL;
+}
+
+uint64_t cgroup_group_id(cgroup_group *g) {
+        struct stat st;
+
+        if (!g)
+                return 0;
+        /* kernfs: the directory's inode is the cgroup id, fixed for the
+         * directory's life, so one stat() is enough. */
+        if (g->id == 0 && stat(g->v2_dir, &st) >= 0)
+                g->id = (uint64_t) st.st_ino;
+        return g->id;
 }
 
 int cgroup_group_set_policy(cgroup_group *g, const cgroup_policy *p) {

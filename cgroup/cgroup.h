@@ -202,6 +202,10 @@ cgroup_group *cgroup_group_free(cgroup_group *g);
 const char *cgroup_group_path(const cgroup_group *g);
 /* Path inside the v2 hierarchy as /proc/<pid>/cgroup shows it ("/a/b.hub/c.child"). */
 const char *cgroup_group_v2_relative_path(const cgroup_group *g);
+/* The v2 group's id (its directory's inode, which the kernel reports as
+ * the cgroup id), read once and kept in the handle; 0 when the directory
+ * cannot be read. */
+uint64_t cgroup_group_id(cgroup_group *g);
 /* Replace the group's policy: p's unset fields go back to the defaults
  * ("max", weight 100). On v1 a controller the group is not in yet gets its
  * directory; -EBUSY when the group has processes then (they would stay

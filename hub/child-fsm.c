@@ -37,17 +37,28 @@ static uint64_t child_now(const supervisor_child *c) {
 
 /* Started for the first time, or again after a restart. */
 static void child_became_running(supervisor_child *c) {
+        supervisor_start_handler done = NULL;
+        void *userdata = NULL;
+
         c->state = CHILD_STATE_RUNNING;
         c->running_since_usec = child_now(c);
         /* Nothing to time while it runs, and most children run for long:
-         * the timer's memory goes back until a stop or a restart needs one. */
-        c->timer = loop_source_free(c->timer);
+         * the timer and the rest of the pending block go back until a stop
+         * or a restart needs them. */
+        if (c->pending) {
+                c->pending->timer = loop_source_free(c->pending->timer);
+                if (!c->start_reported) {
+                        done = c->pending->start_done;
+                        userdata = c->pending->start_userdata;
+                        c->pending->start_done = NULL;
+                }
+                child_pending_trim(c);
+        }
 
         if (!c->start_reported) {
                 c->start_reported = true;
-                if (c->start_done)
-                        c->start_done(c->supervisor, c->spec->id, 0, NULL, c->pid, c->start_userdata);
-                c->start_done = NULL;
+                if (done)
+                        done(c->supervisor, c->spec->id, 0, NULL, c->pid, userdata);
                 supervisor_emit(c, SUPERVISOR_EVENT_STARTED);
         } else {
                 c->restarts++;
@@ -181,7 +192,7 @@ static void on_drained(supervisor_child *c) {
         if (c->running_since_usec > 0 && now - c->running_since_usec >= c->spec->restart_interval_usec)
                 c->restarts_in_row = 0;
 
-        r = restart_window_try_record(&c->window, now);
+        r = restart_window_try_record(&c->window, c->spec->restart_burst, c->spec->restart_interval_usec, now);
         if (r <= 0) {
                 if (r < 0)
                         child_set_failure(c, "cannot record the restart: %s (last: %s)", strerror(-r), why);
@@ -198,8 +209,8 @@ static void on_drained(supervisor_child *c) {
                         child_set_failure(c, "cannot record the restart: %s (last: %s)", strerror(-r), why);
                 else
                         child_set_failure(c, "supervisor restart intensity exceeded: more than %u restarts in %" PRIu64 " s (last: %s)",
-                                          c->supervisor->window.max_restarts,
-                                          c->supervisor->window.interval_usec / USEC_PER_SEC, why);
+                                          c->supervisor->max_restarts,
+                                          c->supervisor->max_restarts_interval_usec / USEC_PER_SEC, why);
                 c->state = CHILD_STATE_FAILED;
                 supervisor_emit(c, SUPERVISOR_EVENT_FAILED);
                 return;
@@ -207,7 +218,8 @@ static void on_drained(supervisor_child *c) {
 
         c->state = CHILD_STATE_BACKOFF;
         uint64_t delay = child_restart_delay(c);
-        c->restarts_in_row++;
+        if (c->restarts_in_row < UINT8_MAX)
+                c->restarts_in_row++;
         /* No delay asked for: restart now, not one loop iteration later. */
         if (delay == 0 || child_arm_timer(c, delay) < 0)
                 on_timeout_backoff(c);

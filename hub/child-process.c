@@ -40,15 +40,18 @@ static int on_timer(loop_source *s, uint64_t now, void *userdata) {
 
 int child_arm_timer(supervisor_child *c, uint64_t after_usec) {
         uint64_t when = now_usec() + after_usec;
+        child_pending *p = child_pending_get(c);
 
-        if (!c->timer)
-                return loop_add_timer(c->supervisor->loop, &c->timer, when, 0, on_timer, c);
-        return loop_source_timer_set(c->timer, when, 0);
+        if (!p)
+                return -ENOMEM;
+        if (!p->timer)
+                return loop_add_timer(c->supervisor->loop, &p->timer, when, 0, on_timer, c);
+        return loop_source_timer_set(p->timer, when, 0);
 }
 
 void child_disarm_timer(supervisor_child *c) {
-        if (c->timer)
-                (void) loop_source_set_enabled(c->timer, false);
+        if (c->pending && c->pending->timer)
+                (void) loop_source_set_enabled(c->pending->timer, false);
 }
 
 void child_reap(int pidfd, int timeout_ms) {
@@ -64,9 +67,11 @@ void child_reap(int pidfd, int timeout_ms) {
 void child_release_process(supervisor_child *c) {
         c->pidfd_source = loop_source_free(c->pidfd_source);
         c->pidfd = safe_close(c->pidfd);
-        c->exec_ok_source = loop_source_free(c->exec_ok_source);
-        c->events_source = loop_source_free(c->events_source);
-        c->events_fd = safe_close(c->events_fd);
+        if (c->pending) {
+                c->pending->exec_ok_source = loop_source_free(c->pending->exec_ok_source);
+                c->pending->events_source = loop_source_free(c->pending->events_source);
+                c->pending->events_fd = safe_close(c->pending->events_fd);
+        }
         if (c->pid > 0)
                 c->last_pid = c->pid;
         c->pid = 0;
@@ -74,13 +79,20 @@ void child_release_process(supervisor_child *c) {
 
 void child_release_all(supervisor_child *c) {
         child_release_process(c);
-        c->timer = loop_source_free(c->timer);
+        if (c->pending)
+                c->pending->timer = loop_source_free(c->pending->timer);
 }
 
 static int on_exec_ok(loop_source *s, void *userdata) {
         supervisor_child *c = userdata;
 
-        c->exec_ok_source = loop_source_free(c->exec_ok_source);
+        c->pending->exec_ok_source = loop_source_free(c->pending->exec_ok_source);
+        if (c->state == CHILD_STATE_RUNNING) {
+                /* READY=1 came first and found this source still held:
+                 * the event means nothing now, the pending block can go. */
+                child_pending_trim(c);
+                return 0;
+        }
         child_dispatch(c, CHILD_EVENT_EXEC_OK);
         return 0;
 }
@@ -91,8 +103,8 @@ static int on_process_exit(loop_source *s, const siginfo_t *si, void *userdata) 
 
         /* A process that exec'd and exited before its deferred EXEC_OK ran
          * did start. */
-        if (c->exec_ok_source) {
-                c->exec_ok_source = loop_source_free(c->exec_ok_source);
+        if (c->pending && c->pending->exec_ok_source) {
+                c->pending->exec_ok_source = loop_source_free(c->pending->exec_ok_source);
                 child_dispatch(c, CHILD_EVENT_EXEC_OK);
         }
         if (!c->exit_reason_fixed) {
@@ -143,8 +155,10 @@ static int on_group_events(loop_source *s, int fd, uint32_t revents, void *userd
 }
 
 static void child_drained(supervisor_child *c) {
-        c->events_source = loop_source_free(c->events_source);
-        c->events_fd = safe_close(c->events_fd);
+        if (c->pending) {
+                c->pending->events_source = loop_source_free(c->pending->events_source);
+                c->pending->events_fd = safe_close(c->pending->events_fd);
+        }
         if (c->pid > 0)
                 c->last_pid = c->pid;
         c->pid = 0;
@@ -152,6 +166,7 @@ static void child_drained(supervisor_child *c) {
 }
 
 void child_begin_drain(supervisor_child *c) {
+        child_pending *p;
         int r;
 
         c->state = CHILD_STATE_DRAINING;
@@ -167,13 +182,14 @@ void child_begin_drain(supervisor_child *c) {
         /* Something is left: watch cgroup.events, then look again (a change
          * after the open is signalled, so the group cannot empty unseen in
          * between), and kill what the main process left behind. */
-        if (c->events_fd < 0) {
-                c->events_fd = cgroup_group_open_events(c->group);
-                if (c->events_fd >= 0) {
-                        r = loop_add_io(c->supervisor->loop, &c->events_source, c->events_fd, POLLPRI,
+        p = child_pending_get(c);
+        if (p && p->events_fd < 0) {
+                p->events_fd = cgroup_group_open_events(c->group);
+                if (p->events_fd >= 0) {
+                        r = loop_add_io(c->supervisor->loop, &p->events_source, p->events_fd, POLLPRI,
                                         on_group_events, c);
                         if (r < 0)
-                                c->events_fd = safe_close(c->events_fd);
+                                p->events_fd = safe_close(p->events_fd);
                 }
         }
         r = cgroup_group_is_populated(c->group);
@@ -182,7 +198,7 @@ void child_begin_drain(supervisor_child *c) {
                 return;
         }
         (void) cgroup_group_kill(c->group);
-        if (c->events_fd < 0)
+        if (!p || p->events_fd < 0)
                 /* Cannot watch the group: check again shortly. */
                 (void) child_arm_timer(c, 10 * USEC_PER_MSEC);
 }
@@ -375,8 +391,11 @@ int child_launch(supervisor_child *c, const char **ret_reason) {
         r = loop_add_child(c->supervisor->loop, &c->pidfd_source, c->pidfd, on_process_exit, c);
         /* Not dispatched here: the caller of the launch is mid-way through
          * an action of the state table. */
-        if (r >= 0 && failure.step < 0)
-                r = loop_add_defer(c->supervisor->loop, &c->exec_ok_source, on_exec_ok, c);
+        if (r >= 0 && failure.step < 0) {
+                child_pending *pending = child_pending_get(c);
+
+                r = pending ? loop_add_defer(c->supervisor->loop, &pending->exec_ok_source, on_exec_ok, c) : -ENOMEM;
+        }
         if (r >= 0 && c->spec->ready == CHILD_READY_NOTIFY)
                 r = child_arm_timer(c, c->spec->ready_timeout_usec);
         if (r < 0) {

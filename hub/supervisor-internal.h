@@ -27,44 +27,55 @@ typedef enum child_event {
 
 const char *child_event_to_string(child_event e);
 
+/* What a child needs only while something is under way: a start waiting
+ * for its exec or READY=1 (and the caller's answer), a stop (its answer, the
+ * shutdown timer), a drain watching cgroup.events, a restart delay. Made on
+ * demand and freed once the child runs quietly again (child_pending_trim()),
+ * which is where nearly all children of a big hub are, most of the time:
+ * 64 B a child that would otherwise sit unused in every record. */
+typedef struct child_pending {
+        loop_source *exec_ok_source; /* EXEC_OK, deferred out of the launch that learnt it */
+        loop_source *events_source;
+        loop_source *timer;
+        supervisor_start_handler start_done;
+        void *start_userdata;
+        supervisor_stop_handler stop_done;
+        void *stop_userdata;
+        int events_fd; /* cgroup.events, while draining */
+} child_pending;
+
 /* Ordered by size, so that no padding is wasted: there is one of these
- * per child, 10,000s of them in a dense hub. */
+ * per child, 10,000s of them in a dense hub, and 120 B keep it in a
+ * 128-byte malloc chunk. */
 struct supervisor_child {
         supervisor *supervisor;
         child_spec *spec;
         cgroup_group *group;
         loop_source *pidfd_source;
-        loop_source *exec_ok_source; /* EXEC_OK, deferred out of the launch that learnt it */
-        loop_source *events_source;
-        loop_source *timer; /* only while something is timed: freed once running */
+        child_pending *pending; /* NULL while nothing is under way */
         char *failure;
         char *status_text;
+        restart_window window; /* this child's restarts, against its spec's limits */
 
-        supervisor_start_handler start_done;
-        void *start_userdata;
-        supervisor_stop_handler stop_done;
-        void *stop_userdata;
-
-        uint64_t cgroup_id; /* the leaf's v2 inode; 0 when unknown */
         uint64_t oom_kills_at_spawn;
         uint64_t start_time; /* of start_time_pid, when that is pid */
         uint64_t running_since_usec;
-        restart_window window;
         child_exit last_exit;
 
-        child_state state;
         pid_t pid;
         pid_t last_pid; /* the process before pid (or before it was cleared) */
         pid_t start_time_pid;
         int pidfd;
-        int events_fd; /* cgroup.events, while draining */
         unsigned restarts;
-        unsigned restarts_in_row;
 
-        bool stop_requested;
-        bool start_reported;
-        bool exec_done;
-        bool exit_reason_fixed; /* last_exit was set by us (ready timeout), keep it */
+        child_state state : 8;
+        /* Saturates: it only doubles the restart delay up to its maximum,
+         * which 64 doublings of any delay exceed. */
+        uint8_t restarts_in_row;
+        bool stop_requested : 1;
+        bool start_reported : 1;
+        bool exec_done : 1;
+        bool exit_reason_fixed : 1; /* last_exit was set by us (ready timeout), keep it */
 };
 
 struct supervisor {
@@ -75,7 +86,9 @@ struct supervisor {
         ptr_table children;           /* by spec->id */
         ptr_table children_by_cgroup; /* by cgroup_id, when it is known */
         size_t n_children;
-        restart_window window;
+        restart_window window; /* of all children's restarts, against: */
+        unsigned max_restarts;
+        uint64_t max_restarts_interval_usec;
 
         supervisor_event_handler on_event;
         supervisor_exit_resolver resolve_exit;
@@ -121,6 +134,14 @@ void child_release_process(supervisor_child *c);
 void child_reap(int pidfd, int timeout_ms);
 void child_release_all(supervisor_child *c);
 void child_set_failure(supervisor_child *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* child-pending.c */
+/* c's pending block, made when it has none; NULL when out of memory. */
+child_pending *child_pending_get(supervisor_child *c);
+/* Free it when nothing in it is in use any more. */
+void child_pending_trim(supervisor_child *c);
+/* Free it whatever it holds (its sources and fd with it). */
+void child_pending_free(supervisor_child *c);
 
 /* supervisor-notify.c */
 /* NOTIFY_SOCKET for a child: the supervisor's socket, opened on first use. */

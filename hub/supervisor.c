@@ -97,10 +97,8 @@ int supervisor_new(loop *l, cgroup_subtree *t, const supervisor_options *o, supe
         s->name = strdup(o->name);
         if (!s->name)
                 return -ENOMEM;
-        r = restart_window_init(&s->window, o->max_restarts ?: SUPERVISOR_DEFAULT_MAX_RESTARTS,
-                                (uint64_t) (o->max_seconds ?: SUPERVISOR_DEFAULT_MAX_SECONDS) * USEC_PER_SEC);
-        if (r < 0)
-                return r;
+        s->max_restarts = o->max_restarts ?: SUPERVISOR_DEFAULT_MAX_RESTARTS;
+        s->max_restarts_interval_usec = (uint64_t) (o->max_seconds ?: SUPERVISOR_DEFAULT_MAX_SECONDS) * USEC_PER_SEC;
 
         r = spawner_new(&s->spawner);
         if (r < 0) {
@@ -129,6 +127,7 @@ static supervisor_child *supervisor_child_free(supervisor_child *c) {
         if (!c)
                 return NULL;
         child_release_all(c);
+        child_pending_free(c);
         cgroup_group_free(c->group);
         restart_window_done(&c->window);
         child_spec_free(c->spec);
@@ -216,7 +215,7 @@ void supervisor_emit(supervisor_child *c, supervisor_event event) {
 }
 
 int supervisor_try_record_restart(supervisor *s, uint64_t now_usec) {
-        return restart_window_try_record(&s->window, now_usec);
+        return restart_window_try_record(&s->window, s->max_restarts, s->max_restarts_interval_usec, now_usec);
 }
 
 static void supervisor_maybe_shutdown_done(supervisor *s) {
@@ -237,6 +236,9 @@ void supervisor_child_finish(supervisor_child *c, int start_error, const char *s
         int r;
 
         child_release_all(c);
+        /* Out of the tables while c->group is still its own: the cgroup
+         * id table finds it by the group's id. */
+        supervisor_unindex_child(s, c);
         r = cgroup_group_remove(c->group);
         if (r == -EBUSY) {
                 /* The kernel has not let go of it yet: try again at
@@ -248,18 +250,20 @@ void supervisor_child_finish(supervisor_child *c, int start_error, const char *s
                 }
         } else if (r < 0)
                 log_debug("child %s: removing %s: %s", c->spec->id, cgroup_group_path(c->group), strerror(-r));
-
-        supervisor_unindex_child(s, c);
         s->n_children--;
 
         /* The owner's bookkeeping (REMOVED) first, the answers after: who
          * waits for a stop finds it fully done. */
         supervisor_emit(c, SUPERVISOR_EVENT_REMOVED);
-        if (!c->start_reported && c->start_done)
-                c->start_done(s, c->spec->id, start_error < 0 ? start_error : -ECHILD, start_reason, 0,
-                              c->start_userdata);
-        if (c->stop_done)
-                c->stop_done(s, c->spec->id, 0, c->stop_userdata);
+        if (c->pending) {
+                child_pending *p = c->pending;
+
+                if (!c->start_reported && p->start_done)
+                        p->start_done(s, c->spec->id, start_error < 0 ? start_error : -ECHILD, start_reason, 0,
+                                      p->start_userdata);
+                if (p->stop_done)
+                        p->stop_done(s, c->spec->id, 0, p->stop_userdata);
+        }
         supervisor_child_free(c);
 
         supervisor_maybe_shutdown_done(s);
@@ -276,11 +280,9 @@ static int child_alloc(supervisor *s, const child_spec *spec, child_state state,
         if (!c)
                 return -ENOMEM;
         c->supervisor = s;
-        c->pidfd = c->events_fd = -EBADF;
+        c->pidfd = -EBADF;
         c->state = state;
         r = child_spec_share(spec, &c->spec);
-        if (r >= 0)
-                r = restart_window_init(&c->window, spec->restart_burst, spec->restart_interval_usec);
         if (r >= 0)
                 r = cgroup_escape_name(spec->id, ".child", ret_leaf);
         if (r < 0) {
@@ -327,6 +329,18 @@ int supervisor_start_child(supervisor *s, const child_spec *spec, supervisor_sta
                                      : "cgroup: the child's group cannot be created";
                 goto fail;
         }
+        if (done) {
+                /* Before the launch, whose events may want to answer. */
+                child_pending *p = child_pending_get(c);
+
+                if (!p) {
+                        (void) cgroup_group_remove(c->group);
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                p->start_done = done;
+                p->start_userdata = userdata;
+        }
         r = supervisor_index_child(s, c);
         if (r < 0) {
                 (void) cgroup_group_remove(c->group);
@@ -339,8 +353,6 @@ int supervisor_start_child(supervisor *s, const child_spec *spec, supervisor_sta
                 goto fail;
         }
 
-        c->start_done = done;
-        c->start_userdata = userdata;
         s->n_children++;
         return 0;
 
@@ -558,8 +570,14 @@ int supervisor_stop_child(supervisor *s, const char *id, supervisor_stop_handler
                 return -ENOENT;
         if (c->stop_requested)
                 return -EALREADY;
-        c->stop_done = done;
-        c->stop_userdata = userdata;
+        if (done) {
+                child_pending *p = child_pending_get(c);
+
+                if (!p)
+                        return -ENOMEM;
+                p->stop_done = done;
+                p->stop_userdata = userdata;
+        }
         child_dispatch(c, CHILD_EVENT_STOP); /* may free c */
         return 0;
 }
@@ -588,20 +606,11 @@ void supervisor_detach(supervisor *s) {
                 return;
         s->on_event = NULL;
         s->shutdown_done = NULL;
-        PTR_TABLE_FOREACH(&s->children, i, c) {
-                c->start_done = NULL;
-                c->stop_done = NULL;
-        }
-}
-
-/* The leaf's directory inode is its cgroup id (kernfs): read once, when
- * the child enters the table; the leaf lives as long as the child. */
-static uint64_t leaf_cgroup_id(const cgroup_group *g) {
-        struct stat st;
-
-        if (stat(cgroup_group_path(g), &st) < 0)
-                return 0;
-        return (uint64_t) st.st_ino;
+        PTR_TABLE_FOREACH(&s->children, i, c)
+                if (c->pending) {
+                        c->pending->start_done = NULL;
+                        c->pending->stop_done = NULL;
+                }
 }
 
 static uint64_t child_id_hash(const void *item) {
@@ -609,7 +618,7 @@ static uint64_t child_id_hash(const void *item) {
 }
 
 static uint64_t child_cgroup_hash(const void *item) {
-        return ptr_table_hash_u64(((const supervisor_child *) item)->cgroup_id);
+        return ptr_table_hash_u64(cgroup_group_id(((const supervisor_child *) item)->group));
 }
 
 static bool child_has_id(const void *item, const void *key) {
@@ -617,7 +626,7 @@ static bool child_has_id(const void *item, const void *key) {
 }
 
 static bool child_has_cgroup_id(const void *item, const void *key) {
-        return ((const supervisor_child *) item)->cgroup_id == *(const uint64_t *) key;
+        return cgroup_group_id(((const supervisor_child *) item)->group) == *(const uint64_t *) key;
 }
 
 int supervisor_index_child(supervisor *s, supervisor_child *c) {
@@ -626,12 +635,12 @@ int supervisor_index_child(supervisor *s, supervisor_child *c) {
         r = ptr_table_add(&s->children, c, child_id_hash(c), child_id_hash);
         if (r < 0)
                 return r;
-        c->cgroup_id = leaf_cgroup_id(c->group);
-        if (c->cgroup_id != 0) {
+        /* The leaf lives as long as the child, so its id is read once,
+         * here, and kept in the handle: the same at unindexing. */
+        if (cgroup_group_id(c->group) != 0) {
                 r = ptr_table_add(&s->children_by_cgroup, c, child_cgroup_hash(c), child_cgroup_hash);
                 if (r < 0) {
                         (void) ptr_table_remove(&s->children, c, child_id_hash(c));
-                        c->cgroup_id = 0;
                         return r;
                 }
         }
@@ -640,9 +649,8 @@ int supervisor_index_child(supervisor *s, supervisor_child *c) {
 
 void supervisor_unindex_child(supervisor *s, supervisor_child *c) {
         (void) ptr_table_remove(&s->children, c, child_id_hash(c));
-        if (c->cgroup_id != 0)
+        if (cgroup_group_id(c->group) != 0)
                 (void) ptr_table_remove(&s->children_by_cgroup, c, child_cgroup_hash(c));
-        c->cgroup_id = 0;
 }
 
 supervisor_child *supervisor_find_child_by_cgroup_id(supervisor *s, uint64_t cgroup_id) {
@@ -683,7 +691,7 @@ size_t supervisor_n_children(const supervisor *s) {
 }
 
 unsigned supervisor_recent_restarts(supervisor *s) {
-        return s ? restart_window_count(&s->window, now_usec()) : 0;
+        return s ? restart_window_count(&s->window, s->max_restarts_interval_usec, now_usec()) : 0;
 }
 
 const char *supervisor_cgroup_path(const supervisor *s) {

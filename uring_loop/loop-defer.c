@@ -7,7 +7,7 @@
 #include "loop-internal.h"
 
 static void defer_queue(loop_source *s) {
-        s->pending_iteration = s->loop->iteration;
+        s->pending_iteration = (uint32_t) s->loop->iteration;
         SOURCE_LIST_APPEND(&s->loop->defers, s, pending);
 }
 
@@ -50,7 +50,7 @@ void loop_dispatch_defers(loop *l) {
 
         assert(l);
 
-        while ((s = l->defers.first) && s->pending_iteration < l->iteration) {
+        while ((s = l->defers.first) && s->pending_iteration != (uint32_t) l->iteration) {
                 int r;
 
                 SOURCE_LIST_REMOVE(&l->defers, s, pending);

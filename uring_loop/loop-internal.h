@@ -77,8 +77,16 @@ enum {
         _TAG_MASK = 7,
 };
 
-/* Laid out to fit 136 bytes (a 144-byte malloc chunk): every child holds
- * one for its pidfd. */
+/* io and child: the state of the poll request in the ring. */
+typedef struct source_poll {
+        bool armed;            /* the kernel still owes us its final CQE */
+        uint32_t armed_events; /* mask the request was armed (updated) with */
+        unsigned n_aux;        /* removes and updates in flight */
+} source_poll;
+
+/* Laid out to fit 120 bytes (a 128-byte malloc chunk): every child holds
+ * one for its pidfd. The poll state lives in the io and child variants,
+ * which have room for it beside the timer's 32 bytes. */
 struct loop_source {
         loop *loop;
         void *userdata;
@@ -88,7 +96,10 @@ struct loop_source {
         source_link pending; /* loop->io_pending (io) or loop->defers (defer) */
 
         uint64_t dispatch_iteration; /* io: last iteration it was dispatched in */
-        uint64_t pending_iteration;  /* io, defer: iteration it was queued in */
+        /* io, defer: the low 32 bits of the iteration it was queued in.
+         * Each iteration's walk empties what earlier ones queued, so only
+         * "this iteration or not" is ever asked, which 32 bits answer. */
+        uint32_t pending_iteration;
 
         unsigned n_dispatching; /* > 0 while its handler runs */
         uint32_t timer_heap_index; /* timer: valid while enabled */
@@ -101,20 +112,16 @@ struct loop_source {
         bool dirty_linked : 1;
         bool pending_linked : 1;
 
-        /* io and child: the state of the poll request in the ring. */
-        struct {
-                bool armed;            /* the kernel still owes us its final CQE */
-                uint32_t armed_events; /* mask the request was armed (updated) with */
-                unsigned n_aux;        /* removes and updates in flight */
-        } poll;
-
         union {
+                /* poll first in both, at the same place: source_poll_of() */
                 struct {
+                        source_poll poll;
                         int fd;
                         uint32_t events;
                         loop_io_handler handler;
                 } io;
                 struct {
+                        source_poll poll;
                         int pidfd;
                         loop_child_handler handler;
                 } child;
@@ -180,6 +187,19 @@ struct loop {
 
 static inline bool source_type_has_poll(source_type t) {
         return t == SOURCE_IO || t == SOURCE_CHILD;
+}
+
+static_assert(offsetof(loop_source, io.poll) == offsetof(loop_source, child.poll), "poll state at one place");
+
+/* The poll state of an io or child source: the same place in both. */
+static inline source_poll *source_poll_of(const loop_source *s) {
+        assert(source_type_has_poll(s->type));
+        return (source_poll *) &s->io.poll;
+}
+
+/* Whether the kernel will still post a CQE that points to s. */
+static inline bool source_owes_cqes(const loop_source *s) {
+        return source_type_has_poll(s->type) && (s->io.poll.armed || s->io.poll.n_aux > 0);
 }
 
 /* What the kernel may answer to io_uring_enter() without anything being

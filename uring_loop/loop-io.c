@@ -79,7 +79,7 @@ void io_mark_pending(loop_source *s) {
 
         if (s->pending_linked || s->dead)
                 return;
-        s->pending_iteration = s->loop->iteration;
+        s->pending_iteration = (uint32_t) s->loop->iteration;
         SOURCE_LIST_APPEND(&s->loop->io_pending, s, pending);
 }
 
@@ -174,7 +174,7 @@ void loop_dispatch_io_pending(loop *l) {
 
         assert(l);
 
-        while ((s = l->io_pending.first) && s->pending_iteration < l->iteration) {
+        while ((s = l->io_pending.first) && s->pending_iteration != (uint32_t) l->iteration) {
                 uint32_t revents;
 
                 SOURCE_LIST_REMOVE(&l->io_pending, s, pending);

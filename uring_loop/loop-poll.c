@@ -45,13 +45,13 @@ static poll_action poll_next_action(const loop_source *s) {
         bool want = !s->dead && s->enabled;
 
         /* Wait for the remove or update in flight to report first. */
-        if (s->poll.n_aux > 0)
+        if (source_poll_of(s)->n_aux > 0)
                 return POLL_NOTHING;
-        if (!s->poll.armed)
+        if (!source_poll_of(s)->armed)
                 return want ? POLL_ARM : POLL_NOTHING;
         if (!want)
                 return POLL_REMOVE;
-        if (s->type == SOURCE_IO && s->poll.armed_events != s->io.events)
+        if (s->type == SOURCE_IO && source_poll_of(s)->armed_events != s->io.events)
                 return POLL_UPDATE;
         return POLL_NOTHING;
 }
@@ -82,18 +82,18 @@ static void poll_prep(loop_source *s, struct io_uring_sqe *sqe, poll_action acti
         case POLL_ARM:
                 if (s->type == SOURCE_IO) {
                         io_uring_prep_poll_multishot(sqe, s->io.fd, s->io.events);
-                        s->poll.armed_events = s->io.events;
+                        source_poll_of(s)->armed_events = s->io.events;
                 } else
                         /* A process exits once: one shot is all it takes. */
                         io_uring_prep_poll_add(sqe, s->child.pidfd, POLLIN);
                 io_uring_sqe_set_data64(sqe, poll_user_data(s, TAG_POLL));
-                s->poll.armed = true;
+                source_poll_of(s)->armed = true;
                 break;
 
         case POLL_REMOVE:
                 io_uring_prep_poll_remove(sqe, poll_user_data(s, TAG_POLL));
                 io_uring_sqe_set_data64(sqe, poll_user_data(s, TAG_AUX));
-                s->poll.n_aux++;
+                source_poll_of(s)->n_aux++;
                 break;
 
         case POLL_UPDATE:
@@ -104,8 +104,8 @@ static void poll_prep(loop_source *s, struct io_uring_sqe *sqe, poll_action acti
                 io_uring_prep_poll_update(sqe, poll_user_data(s, TAG_POLL), 0, s->io.events,
                                           IORING_POLL_UPDATE_EVENTS | IORING_POLL_ADD_MULTI);
                 io_uring_sqe_set_data64(sqe, poll_user_data(s, TAG_AUX));
-                s->poll.armed_events = s->io.events;
-                s->poll.n_aux++;
+                source_poll_of(s)->armed_events = s->io.events;
+                source_poll_of(s)->n_aux++;
                 break;
 
         default:
@@ -149,12 +149,12 @@ int loop_flush_polls(loop *l) {
 
 static void poll_complete(loop_source *s, unsigned tag, int res, unsigned flags) {
         if (tag == TAG_AUX) {
-                assert(s->poll.n_aux > 0);
-                s->poll.n_aux--;
+                assert(source_poll_of(s)->n_aux > 0);
+                source_poll_of(s)->n_aux--;
                 if (res < 0 && res != -ENOENT && res != -EALREADY)
                         log_debug("loop: poll remove/update for %p: %s", (void *) s, strerror(-res));
         } else if (!(flags & IORING_CQE_F_MORE))
-                s->poll.armed = false;
+                source_poll_of(s)->armed = false;
 
         if (s->dead) {
                 source_release_if_unused(s);

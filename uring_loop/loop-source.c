@@ -35,7 +35,7 @@ void source_release_if_unused(loop_source *s) {
 
         assert(s);
 
-        if (!s->dead || s->n_dispatching > 0 || s->poll.armed || s->poll.n_aux > 0)
+        if (!s->dead || s->n_dispatching > 0 || source_owes_cqes(s))
                 return;
 
         l = s->loop;
@@ -152,7 +152,7 @@ loop_source *loop_source_free(loop_source *s) {
         s->dead = true;
         /* A poll request still in the ring must be removed; its final CQE
          * (and the remove's) will release the memory. */
-        if (s->poll.armed)
+        if (source_type_has_poll(s->type) && source_poll_of(s)->armed)
                 poll_mark_dirty(s);
         source_release_if_unused(s);
         return NULL;

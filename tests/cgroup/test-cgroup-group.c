@@ -651,6 +651,10 @@ static void test_group_of_process(void **state) {
         assert_int_equal(cgroup_group_new(test_subtree, NULL, name, NULL, &hub), 0);
         assert_int_equal(cgroup_group_new(test_subtree, hub, "a.child", NULL, &g), 0);
         assert_int_equal(stat(g->v2_dir, &leaf), 0);
+        /* The handle's own id is the directory's inode, kept once read. */
+        assert_true(cgroup_group_id(g) == (uint64_t) leaf.st_ino);
+        assert_true(cgroup_group_id(g) == (uint64_t) leaf.st_ino);
+        assert_true(cgroup_group_id(NULL) == 0);
         c = test_spawn(g, 0);
 
         /* in the leaf itself */

@@ -127,6 +127,8 @@ void phd_maybe_exit(phd *d);
 /* heap-trim.c: return the free pages of malloc's arenas to the kernel when
  * they hold many (after a burst); called once a second. */
 void phd_heap_trim(phd *d);
+/* Called first thing: malloc settings for a long-lived daemon. */
+void phd_heap_setup(void);
 
 /* hubs.c */
 int phd_hub_start(phd *d, daemon_config *config, const hub_conf *conf);

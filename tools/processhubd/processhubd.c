@@ -92,6 +92,7 @@ int main(int argc, char **argv) {
         bool check_only = false;
         int r = 0, c;
 
+        phd_heap_setup();
         while (r >= 0 && (c = getopt_long(argc, argv, "c:s:h", options, NULL)) >= 0)
                 switch (c) {
                 case 'c':

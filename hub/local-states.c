@@ -1,16 +1,28 @@
 /* SPDX-License-Identifier: MIT */
+/* The records are found by id through a ptr_table: a pointer per record
+ * in slots a quarter to three quarters used, where an intrusive hash
+ * handle cost 56 bytes a record and its buckets more. The table has no
+ * order of its own, and copies promise the order children were first seen:
+ * each record carries its creation number and a copy is sorted by it.
+ * Copies are rare (a listing, a status with failures to report) and sort
+ * after the mutex is released; the loop thread's writes, at every start,
+ * exit and restart, pay only for a counter. An ordered list instead would
+ * cost two links a record. The table is meant for one thread: here every
+ * access holds the mutex. */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "local-states.h"
 #include "macros.h"
+#include "ptr-table.h"
 
 /* One allocation a child: the id follows the record. */
 typedef struct local_state {
-        UT_hash_handle hh;
         const char *state; /* static strings of child_state_to_string() */
         char *last_exit;
         char *failure;
+        uint64_t created; /* local_states.n_created when it was added: the order of a copy */
         pid_t pid;
         unsigned restarts;
         char id[];
@@ -18,8 +30,9 @@ typedef struct local_state {
 
 struct local_states {
         pthread_mutex_t lock;
-        local_state *states;
-        size_t n_failed; /* states whose state is "failed" */
+        ptr_table states; /* by id */
+        uint64_t n_created; /* 64 bits: never wraps, so creation numbers always sort */
+        size_t n_failed;   /* states whose state is "failed" */
 };
 
 static bool state_is_failed(const local_state *s) {
@@ -30,6 +43,18 @@ static void local_state_free(local_state *s) {
         free(s->last_exit);
         free(s->failure);
         free(s);
+}
+
+static uint64_t local_state_hash(const void *item) {
+        return ptr_table_hash_string(((const local_state *) item)->id);
+}
+
+static bool local_state_has_id(const void *item, const void *id) {
+        return strcmp(((const local_state *) item)->id, id) == 0;
+}
+
+static local_state *find(local_states *t, const char *id) {
+        return ptr_table_find(&t->states, ptr_table_hash_string(id), local_state_has_id, id);
 }
 
 int local_states_new(local_states **ret) {
@@ -44,14 +69,13 @@ int local_states_new(local_states **ret) {
 }
 
 local_states *local_states_free(local_states *t) {
-        local_state *s, *tmp;
+        local_state *s;
 
         if (!t)
                 return NULL;
-        HASH_ITER(hh, t->states, s, tmp) {
-                HASH_DEL(t->states, s);
+        PTR_TABLE_FOREACH(&t->states, i, s)
                 local_state_free(s);
-        }
+        ptr_table_done(&t->states);
         pthread_mutex_destroy(&t->lock);
         free(t);
         return NULL;
@@ -75,6 +99,23 @@ static int replace(char **field, const char *value) {
         return 0;
 }
 
+/* A new record for id, in the table: NULL without memory. */
+static local_state *add(local_states *t, const char *id) {
+        size_t l = strlen(id);
+        local_state *s;
+
+        s = calloc(1, sizeof(*s) + l + 1);
+        if (!s)
+                return NULL;
+        memcpy(s->id, id, l + 1);
+        if (ptr_table_add(&t->states, s, local_state_hash(s), local_state_hash) < 0) {
+                free(s);
+                return NULL;
+        }
+        s->created = t->n_created++;
+        return s;
+}
+
 int local_states_set(local_states *t, const char *id, pid_t pid, const char *state, int restarts, const char *last_exit,
                      const char *failure) {
         local_state *s;
@@ -84,16 +125,10 @@ int local_states_set(local_states *t, const char *id, pid_t pid, const char *sta
         assert_return(id, -EINVAL);
 
         pthread_mutex_lock(&t->lock);
-        HASH_FIND_STR(t->states, id, s);
+        s = find(t, id) ?: add(t, id);
         if (!s) {
-                size_t l = strlen(id);
-                s = calloc(1, sizeof(*s) + l + 1);
-                if (!s) {
-                        r = -ENOMEM;
-                        goto finish;
-                }
-                memcpy(s->id, id, l + 1);
-                HASH_ADD_KEYPTR(hh, t->states, s->id, strlen(s->id), s);
+                r = -ENOMEM;
+                goto finish;
         }
         s->pid = pid;
         if (state) {
@@ -117,9 +152,9 @@ void local_states_remove(local_states *t, const char *id) {
         if (!t || !id)
                 return;
         pthread_mutex_lock(&t->lock);
-        HASH_FIND_STR(t->states, id, s);
+        s = find(t, id);
         if (s) {
-                HASH_DEL(t->states, s);
+                (void) ptr_table_remove(&t->states, s, local_state_hash(s));
                 t->n_failed -= state_is_failed(s);
         }
         pthread_mutex_unlock(&t->lock);
@@ -127,9 +162,32 @@ void local_states_remove(local_states *t, const char *id) {
                 local_state_free(s);
 }
 
+/* A copied state with the creation number it is sorted by. */
+typedef struct numbered_state {
+        uint64_t created;
+        ph_child_state state;
+} numbered_state;
+
+static int numbered_state_compare(const void *a, const void *b) {
+        uint64_t x = ((const numbered_state *) a)->created, y = ((const numbered_state *) b)->created;
+
+        return (x > y) - (x < y);
+}
+
+static void numbered_states_free(numbered_state *l, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free((char *) l[i].state.id);
+                free((char *) l[i].state.last_exit);
+                free((char *) l[i].state.failure);
+        }
+        free(l);
+}
+
 int local_states_copy(local_states *t, ph_child_state **ret, size_t *ret_n) {
-        ph_child_state *l;
-        size_t n, i = 0;
+        _cleanup_free_ ph_child_state *sorted = NULL;
+        numbered_state *l = NULL;
+        local_state *s;
+        size_t n = 0;
         int r = 0;
 
         assert_return(t, -EINVAL);
@@ -137,34 +195,42 @@ int local_states_copy(local_states *t, ph_child_state **ret, size_t *ret_n) {
         assert_return(ret_n, -EINVAL);
 
         pthread_mutex_lock(&t->lock);
-        n = HASH_COUNT(t->states);
-        l = calloc(n ?: 1, sizeof(ph_child_state));
-        if (!l) {
+        sorted = calloc(t->states.n_live ?: 1, sizeof(ph_child_state));
+        l = calloc(t->states.n_live ?: 1, sizeof(numbered_state));
+        if (!sorted || !l) {
                 r = -ENOMEM;
                 goto finish;
         }
-        for (local_state *s = t->states; s; s = s->hh.next, i++) {
-                l[i] = (ph_child_state) {
-                        .id = strdup(s->id),
-                        .pid = s->pid,
-                        .state = s->state,
-                        .restarts = s->restarts,
-                        .last_exit = s->last_exit ? strdup(s->last_exit) : NULL,
-                        .failure = s->failure ? strdup(s->failure) : NULL,
+        PTR_TABLE_FOREACH(&t->states, i, s) {
+                numbered_state *c = &l[n++];
+
+                *c = (numbered_state) {
+                        .created = s->created,
+                        .state = {
+                                .id = strdup(s->id),
+                                .pid = s->pid,
+                                .state = s->state,
+                                .restarts = s->restarts,
+                                .last_exit = s->last_exit ? strdup(s->last_exit) : NULL,
+                                .failure = s->failure ? strdup(s->failure) : NULL,
+                        },
                 };
-                if (!l[i].id || (s->last_exit && !l[i].last_exit) || (s->failure && !l[i].failure)) {
+                if (!c->state.id || (s->last_exit && !c->state.last_exit) || (s->failure && !c->state.failure)) {
                         r = -ENOMEM;
-                        i++;
                         break;
                 }
         }
 finish:
         pthread_mutex_unlock(&t->lock);
         if (r < 0) {
-                ph_child_states_free(l, i);
+                numbered_states_free(l, n);
                 return r;
         }
-        *ret = l;
+        qsort(l, n, sizeof(numbered_state), numbered_state_compare);
+        for (size_t i = 0; i < n; i++)
+                sorted[i] = l[i].state; /* the strings move to sorted */
+        free(l);
+        *ret = TAKE_PTR(sorted);
         *ret_n = n;
         return 0;
 }

@@ -39,9 +39,9 @@ static ph_child_info *child_info_take(registry_entry *e) {
                 .info = {
                         .instances = (const ph_instance *) e->instances,
                         .n_instances = e->n_instances,
-                        .tag = e->tag,
-                        .metadata = (const ph_kv *) e->metadata,
-                        .n_metadata = e->n_metadata,
+                        .tag = registry_entry_tag(e),
+                        .metadata = (const ph_kv *) registry_entry_metadata(e),
+                        .n_metadata = registry_entry_n_metadata(e),
                 },
                 .entry = e,
         };

@@ -201,9 +201,9 @@ static int hub_state_flush(ph_hub *hub) {
                 e = registry_lookup(hub->registry, supervisor_child_id(c));
                 if (e) {
                         entries[n] = e;
-                        rec->tag = e->tag;
-                        rec->metadata = e->metadata;
-                        rec->n_metadata = e->n_metadata;
+                        rec->tag = registry_entry_tag(e);
+                        rec->metadata = registry_entry_metadata(e);
+                        rec->n_metadata = registry_entry_n_metadata(e);
                 }
                 n++;
         }

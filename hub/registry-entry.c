@@ -46,6 +46,8 @@ int registry_meta_new(const char *tag, const registry_kv *kv, size_t n_kv, regis
                 *ret = NULL;
                 return 0;
         }
+        if (n_kv > UINT32_MAX)
+                return -E2BIG;
 
         r = size_add_array(&size, n_kv, sizeof(registry_kv));
         if (r < 0)
@@ -68,14 +70,12 @@ int registry_meta_new(const char *tag, const registry_kv *kv, size_t n_kv, regis
         if (!m)
                 return -ENOMEM;
         m->n_ref = 1;
-        m->n_kv = n_kv;
-        cursor = (char *) &m->kv[n_kv];
-        /* First: registry_entry_get_meta() finds the block from the tag
-         * when there are no pairs. */
+        m->n_metadata = (uint32_t) n_kv;
+        cursor = (char *) &m->metadata[n_kv];
         m->tag = tag ? copy_string(&cursor, tag) : NULL;
         for (size_t i = 0; i < n_kv; i++) {
-                m->kv[i].key = copy_string(&cursor, kv[i].key);
-                m->kv[i].value = copy_string(&cursor, kv[i].value);
+                m->metadata[i].key = copy_string(&cursor, kv[i].key);
+                m->metadata[i].value = copy_string(&cursor, kv[i].value);
         }
         assert((size_t) (cursor - (char *) m) == size);
 
@@ -105,7 +105,7 @@ int registry_entry_build(
                 size_t n_instances,
                 registry_entry **ret) {
 
-        size_t size = sizeof(registry_entry_impl), id_size = strlen(id) + 1, instances_at;
+        size_t size = offsetof(registry_entry_impl, pub.id), id_size = strlen(id) + 1, instances_at;
         registry_instance *copies;
         registry_entry_impl *e;
         child_spec *shared;
@@ -117,6 +117,8 @@ int registry_entry_build(
         assert(instances || n_instances == 0);
         assert(ret);
 
+        if (n_instances > UINT32_MAX)
+                return -E2BIG;
         r = size_add(&size, id_size);
         if (r < 0)
                 return r;
@@ -145,7 +147,18 @@ int registry_entry_build(
                 free(e);
                 return -ENOMEM;
         }
-        memcpy(e->id, id, id_size);
+        r = child_spec_share(spec, &shared); /* a reference: cannot fail */
+        assert(r >= 0);
+        e->slot = NULL;
+        e->pub = (registry_entry) {
+                .n_ref = 1,
+                .spec = shared,
+                .n_instances = (uint32_t) n_instances,
+                .meta = registry_meta_ref(meta),
+        };
+        /* After the assignment, which may write padding where the id
+         * begins. */
+        memcpy(e->pub.id, id, id_size);
         copies = (registry_instance *) ((char *) e + instances_at);
         cursor = (char *) &copies[n_instances];
         for (size_t i = 0; i < n_instances; i++)
@@ -153,20 +166,7 @@ int registry_entry_build(
                         .node = copy_string(&cursor, instances[i].node),
                         .pid = instances[i].pid,
                 };
-        r = child_spec_share(spec, &shared); /* a reference: cannot fail */
-        assert(r >= 0);
-        (void) registry_meta_ref(meta);
-        e->slot = NULL;
-        e->pub = (registry_entry) {
-                .n_ref = 1,
-                .id = e->id,
-                .spec = shared,
-                .instances = n_instances > 0 ? copies : NULL,
-                .n_instances = n_instances,
-                .tag = meta ? meta->tag : NULL,
-                .metadata = meta && meta->n_kv > 0 ? meta->kv : NULL,
-                .n_metadata = meta ? meta->n_kv : 0,
-        };
+        e->pub.instances = n_instances > 0 ? copies : NULL;
         assert((size_t) (cursor - (char *) e) == size);
 
         *ret = &e->pub;
@@ -179,18 +179,7 @@ int registry_entry_with_instances(
                 size_t n_instances,
                 registry_entry **ret) {
 
-        return registry_entry_build(e->id, e->spec, registry_entry_get_meta(e), instances, n_instances, ret);
-}
-
-registry_meta *registry_entry_get_meta(const registry_entry *e) {
-        assert(e);
-
-        /* The pairs, or else the tag string, begin at the block's kv[]. */
-        if (e->n_metadata > 0)
-                return caa_container_of(e->metadata, registry_meta, kv[0]);
-        if (e->tag)
-                return (registry_meta *) (e->tag - offsetof(registry_meta, kv));
-        return NULL;
+        return registry_entry_build(e->id, e->spec, e->meta, instances, n_instances, ret);
 }
 
 int registry_entry_find_node(const registry_entry *e, const char *node) {
@@ -222,7 +211,7 @@ registry_entry *registry_entry_unref(registry_entry *e) {
                 return NULL;
 
         child_spec_free((child_spec *) e->spec); /* a reference */
-        registry_meta_unref(registry_entry_get_meta(e));
+        registry_meta_unref(e->meta);
         free(registry_entry_impl_of(e));
         return NULL;
 }

@@ -130,7 +130,7 @@ registry_entry *registry_index_find(registry *r, const char *id, uint64_t hash) 
                  * wanted next by every caller but a membership test: fetch
                  * it while the id is compared. */
                 __builtin_prefetch(e, 1);
-                if (strcmp(registry_entry_impl_of(e)->id, id) == 0)
+                if (strcmp(e->id, id) == 0)
                         return e;
         }
         return NULL;
@@ -163,7 +163,7 @@ static registry_cell *cell_of(registry_table *t, uint64_t hash, const registry_e
 /* The writer's: the hash of a published entry's id, which the cell keeps
  * only 16 bits of. */
 static uint64_t entry_hash(const registry *r, const registry_entry *e) {
-        return registry_hash(r, registry_entry_impl_of(e)->id);
+        return registry_hash(r, e->id);
 }
 
 static int rebuild(registry *r, size_t n_entries) {

@@ -30,24 +30,13 @@
 
 #include "registry.h"
 
-/* Tag and metadata, shared likewise; strings follow in the same block,
- * the tag's first (registry_entry_get_meta() finds the block from it). */
-typedef struct registry_meta {
-        unsigned n_ref;
-        char *tag;
-        size_t n_kv;
-        registry_kv kv[];
-} registry_meta;
-
 typedef struct registry_slot registry_slot;
 
 /* One allocation per entry version: this, the id, the instances, then the
  * node strings. Its spec is a shared one (child_spec_share()): the same
  * for the versions that did not change it, and the supervisor's own when
- * the hub registers its child. Its metadata block is found from pub.tag /
- * pub.metadata, not stored twice. */
+ * the hub registers its child; so is its meta block. */
 typedef struct registry_entry_impl {
-        registry_entry pub; /* first: a lookup reads its start and the id right after */
         union {
                 /* While published: the slot that holds it, the writer's way
                  * from an index cell to its slot. */
@@ -56,10 +45,11 @@ typedef struct registry_entry_impl {
                  * reference (the slot is no longer needed then). */
                 struct rcu_head rcu;
         };
-        /* == pub.id. At a fixed place, so that a probe compares it without
-         * first loading pub.id: the entry's two cache lines are fetched
-         * at once, not one after the other. */
-        char id[];
+        /* Last, for its id runs on past it: at a fixed place, so that a
+         * probe compares it without first loading a pointer, 32 bytes
+         * after the reference count a lookup takes and followed by the
+         * first instance's pid. */
+        registry_entry pub;
 } registry_entry_impl;
 
 static inline registry_entry_impl *registry_entry_impl_of(const registry_entry *e) {
@@ -69,15 +59,30 @@ static inline registry_entry_impl *registry_entry_impl_of(const registry_entry *
 typedef struct registry_tag registry_tag;
 
 struct registry_slot {
-        registry_entry *entry;                /* the current version: the registry's reference */
-        registry_slot *prev, *next;           /* utlist DL links in registry.slots: creation order */
-        registry_slot *tag_prev, *tag_next;   /* in the group of entry->tag, when it has one */
+        registry_entry *entry;      /* the current version: the registry's reference */
+        registry_slot *prev, *next; /* utlist DL links in registry.slots: creation order */
 };
+
+/* The slot of an entry that has a tag: with the links of the tag's group.
+ * Most children have no tag, and their slots no links (24 bytes, not 40:
+ * a malloc chunk of 32, not 48). A slot gets them when its entry gets a
+ * tag, replaced by one of this shape (registry_change.replaced); when
+ * the tag goes the links stay, unused, which needs no allocation. So a
+ * slot whose entry has a tag always has them. */
+typedef struct registry_tagged_slot {
+        registry_slot slot;
+        struct registry_tagged_slot *tag_prev, *tag_next; /* in the group of entry->meta->tag */
+} registry_tagged_slot;
+
+/* For a slot whose entry has a tag, or is about to get one. */
+static inline registry_tagged_slot *registry_tagged_slot_of(registry_slot *s) {
+        return caa_container_of(s, registry_tagged_slot, slot);
+}
 
 /* The slots whose entry has a given tag; exists while it has members. */
 struct registry_tag {
         UT_hash_handle hh; /* in registry.tags, keyed by name */
-        registry_slot *members;
+        registry_tagged_slot *members;
         size_t n_members;
         char name[];
 };
@@ -169,11 +174,13 @@ void registry_table_retire(registry_table *t);
 void registry_reclaim_barrier(void);
 
 /* registry-entry.c: building immutable entries. */
-/* NULL in *ret when there is neither tag nor metadata. */
+/* NULL in *ret when there is neither tag nor metadata; -E2BIG past
+ * UINT32_MAX pairs. */
 int registry_meta_new(const char *tag, const registry_kv *kv, size_t n_kv, registry_meta **ret);
 registry_meta *registry_meta_unref(registry_meta *m);
 /* A new entry with a reference to spec (a shared one) and to meta (both
- * kept by the caller too) and copies of id and of the instances. */
+ * kept by the caller too) and copies of id and of the instances; -E2BIG
+ * past UINT32_MAX instances. */
 int registry_entry_build(
                 const char *id,
                 const child_spec *spec,
@@ -187,8 +194,6 @@ int registry_entry_with_instances(
                 const registry_instance *instances,
                 size_t n_instances,
                 registry_entry **ret);
-/* e's tag and metadata, borrowed: NULL when it has neither. */
-registry_meta *registry_entry_get_meta(const registry_entry *e);
 /* The index of node's instance in e, or -ENOENT. */
 int registry_entry_find_node(const registry_entry *e, const char *node);
 /* A version of e with its instance idx renamed to node, or without it when
@@ -197,7 +202,8 @@ int registry_entry_edit_instance(const registry_entry *e, size_t idx, const char
 
 /* registry-tag-index.c: tag → slots. A slot is in the group of its
  * entry's tag. Callers hold the write lock for registry_tag_add(),
- * _attach() and _detach(). */
+ * _attach() and _detach(); s has its tag links (registry_tagged_slot) for
+ * _attach(). */
 registry_tag *registry_tag_find(registry *r, const char *name);
 int registry_tag_new(const char *name, registry_tag **ret);
 registry_tag *registry_tag_free(registry_tag *t);
@@ -212,13 +218,14 @@ registry_tag *registry_tag_detach(registry *r, registry_slot *s);
 /* registry-write.c: one child's change, prepared without the lock (all
  * that allocates), then published under the write lock. */
 typedef struct registry_change {
-        registry_slot *slot;
-        bool slot_created;     /* slot is new, not in the registry yet */
-        uint64_t hash;         /* of the id */
-        registry_entry *entry; /* the version to publish, owned; NULL: remove the slot */
-        bool retag;            /* the slot moves from its group to tag (NULL: none) */
+        registry_slot *slot;     /* the id's slot once committed */
+        bool slot_created;       /* slot is new, not in the registry yet */
+        registry_slot *replaced; /* the id's slot, which the new slot replaces to get tag links */
+        uint64_t hash;           /* of the id */
+        registry_entry *entry;   /* the version to publish, owned; NULL: remove the slot */
+        bool retag;              /* the slot moves from its group to tag (NULL: none) */
         registry_tag *tag;
-        bool tag_created;      /* tag is new, not in the index yet */
+        bool tag_created;        /* tag is new, not in the index yet */
 } registry_change;
 
 /* The slot of id and its hash (for a change), on the writer thread. */

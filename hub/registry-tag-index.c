@@ -2,11 +2,12 @@
 
 /* The tag index: tag → the slots whose current entry has that tag. A slot
  * is in one group at most (an entry has one tag), so a group is an
- * intrusive doubly-linked list of slots: joining and leaving are O(1) and
- * need no allocation, and a query walks exactly its members. The index
- * follows slots, not entry versions: an update that keeps the tag does not
- * touch it. A slot does not point to its group: the entry's tag names it,
- * and leaving a group (rarer than lookups of the slot) finds it by name. */
+ * intrusive doubly-linked list of slots, of those that have the links
+ * (registry_tagged_slot): joining and leaving are O(1), and a query walks
+ * exactly its members. The index follows slots, not entry versions: an
+ * update that keeps the tag does not touch it. A slot does not point to
+ * its group: the entry's tag names it, and leaving a group (rarer than
+ * lookups of the slot) finds it by name. */
 
 #include <string.h>
 #include <utlist.h>
@@ -56,25 +57,30 @@ int registry_tag_add(registry *r, registry_tag *t) {
 }
 
 void registry_tag_attach(registry_tag *t, registry_slot *s) {
+        registry_tagged_slot *m;
+
         assert(t);
         assert(s);
 
-        DL_APPEND2(t->members, s, tag_prev, tag_next);
+        m = registry_tagged_slot_of(s);
+        DL_APPEND2(t->members, m, tag_prev, tag_next);
         t->n_members++;
 }
 
 registry_tag *registry_tag_detach(registry *r, registry_slot *s) {
+        registry_tagged_slot *m;
         registry_tag *t;
 
         assert(r);
         assert(s);
 
-        if (!s->entry || !s->entry->tag)
+        if (!s->entry || !registry_entry_tag(s->entry))
                 return NULL;
-        t = registry_tag_find(r, s->entry->tag);
+        t = registry_tag_find(r, registry_entry_tag(s->entry));
         assert(t);
-        DL_DELETE2(t->members, s, tag_prev, tag_next);
-        s->tag_prev = s->tag_next = NULL;
+        m = registry_tagged_slot_of(s);
+        DL_DELETE2(t->members, m, tag_prev, tag_next);
+        m->tag_prev = m->tag_next = NULL;
         if (--t->n_members > 0)
                 return NULL;
         HASH_DEL(r->tags, t);

@@ -54,17 +54,23 @@ registry_slot *registry_slot_find(registry *r, const char *id, uint64_t *ret_has
 
 void registry_change_discard(registry_change *c) {
         registry_entry_unref(c->entry);
-        if (c->slot_created)
+        if (c->slot_created || c->replaced)
                 free(c->slot);
         if (c->tag_created)
                 registry_tag_free(c->tag);
         *c = (registry_change) {};
 }
 
+/* A new slot, with tag links when its entry has a tag. */
+static registry_slot *slot_new(bool tagged) {
+        return calloc(1, tagged ? sizeof(registry_tagged_slot) : sizeof(registry_slot));
+}
+
 /* Decide where the slot's tag group goes when its entry gets tag, creating
- * the group when the index has none yet. */
+ * the group when the index has none yet, and the slot with tag links when
+ * it gets its first tag. */
 static int change_prepare_tag(registry *r, registry_change *c, const char *tag) {
-        const char *current = c->slot->entry ? c->slot->entry->tag : NULL;
+        const char *current = c->slot->entry ? registry_entry_tag(c->slot->entry) : NULL;
         int k;
 
         if (!tag) {
@@ -75,6 +81,14 @@ static int change_prepare_tag(registry *r, registry_change *c, const char *tag) 
                 return 0;
 
         c->retag = true;
+        if (!current && !c->slot_created) {
+                registry_slot *s = slot_new(true);
+
+                if (!s)
+                        return -ENOMEM;
+                c->replaced = c->slot;
+                c->slot = s;
+        }
         c->tag = registry_tag_find(r, tag);
         if (c->tag)
                 return 0;
@@ -87,12 +101,13 @@ static int change_prepare_tag(registry *r, registry_change *c, const char *tag) 
 
 int registry_change_commit(registry *r, registry_change *c, registry_entry **ret_old) {
         registry_tag *emptied = NULL;
-        registry_slot *s = c->slot;
+        registry_slot *s = c->slot, *was = c->replaced ?: c->slot;
         bool removal = !c->entry;
-        registry_entry *old = s->entry;
+        registry_entry *old = was->entry;
         int k;
 
         assert(!c->slot_created || !old);
+        assert(!c->replaced || (c->retag && c->tag && !removal));
 
         registry_write_lock(r);
         if (c->tag_created) {
@@ -110,7 +125,9 @@ int registry_change_commit(registry *r, registry_change *c, registry_entry **ret
         } else {
                 if (c->retag) {
                         /* Leaves the group of the old version's tag. */
-                        emptied = registry_tag_detach(r, s);
+                        emptied = registry_tag_detach(r, was);
+                        if (c->replaced)
+                                DL_REPLACE_ELEM2(r->slots, was, s, prev, next);
                         if (c->tag)
                                 registry_tag_attach(c->tag, s);
                 }
@@ -126,10 +143,12 @@ int registry_change_commit(registry *r, registry_change *c, registry_entry **ret
         registry_unlock(r);
 
         /* Listings reach slots and groups only under the lock: once it is
-         * released, a removed slot and an emptied group are ours alone. */
+         * released, a removed or replaced slot and an emptied group are
+         * ours alone. */
         registry_tag_free(emptied);
         if (removal)
                 free(s);
+        free(c->replaced);
         *c = (registry_change) {};
         *ret_old = old;
         return 0;
@@ -211,7 +230,7 @@ int registry_insert(
         old = c.slot ? c.slot->entry : NULL;
 
         if (old && !tag && n_metadata == 0)
-                meta = registry_entry_get_meta(old); /* kept */
+                meta = old->meta; /* kept */
         else {
                 k = registry_meta_new(tag, metadata, n_metadata, &new_meta);
                 if (k < 0)
@@ -237,14 +256,14 @@ int registry_insert(
                 k = registry_index_reserve(r);
                 if (k < 0)
                         goto finish;
-                c.slot = calloc(1, sizeof(registry_slot));
+                c.slot = slot_new(registry_entry_tag(c.entry) != NULL);
                 if (!c.slot) {
                         k = -ENOMEM;
                         goto finish;
                 }
                 c.slot_created = true;
         }
-        k = change_prepare_tag(r, &c, c.entry->tag);
+        k = change_prepare_tag(r, &c, registry_entry_tag(c.entry));
         if (k < 0)
                 goto finish;
         k = change_commit_and_retire(r, &c);

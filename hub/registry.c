@@ -218,8 +218,8 @@ int registry_tag_query(registry *r, const char *tag, registry_entry ***ret_entri
         }
         n = 0;
         if (t)
-                for (registry_slot *s = t->members; s; s = s->tag_next)
-                        entries[n++] = registry_entry_ref(s->entry);
+                for (registry_tagged_slot *m = t->members; m; m = m->tag_next)
+                        entries[n++] = registry_entry_ref(m->slot.entry);
         registry_unlock(r);
 
         return hand_over(&entries, n, ret_entries, ret_n);

@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "child-spec.h"
@@ -44,19 +45,43 @@ typedef struct registry_kv {
         char *value;
 } registry_kv;
 
+/* A child's tag and metadata: one block (the strings follow), shared by
+ * the versions of its entry that kept them, since they are only ever
+ * replaced together. Read-only for users; only the registry touches
+ * n_ref. */
+typedef struct registry_meta {
+        unsigned n_ref;
+        uint32_t n_metadata;
+        char *tag;              /* NULL: no tag */
+        registry_kv metadata[]; /* in the order given */
+} registry_meta;
+
 /* Read-only for users: an entry never changes after it was published, and
  * every string and array it points to lives as long as the entry. Only the
- * registry's functions touch n_ref. */
+ * registry's functions touch n_ref. Small, for there is one per child and
+ * most children have neither tag nor metadata: the counts are 32 bits, the
+ * tag and the metadata are one pointer, the id is in the entry itself. */
 typedef struct registry_entry {
         unsigned n_ref;
-        char *id;                     /* == spec->id */
+        uint32_t n_instances;
         child_spec *spec;
         registry_instance *instances; /* in the order they were first added */
-        size_t n_instances;
-        char *tag;                    /* NULL: no tag */
-        registry_kv *metadata;        /* in the order given */
-        size_t n_metadata;
+        registry_meta *meta;          /* NULL: neither tag nor metadata */
+        char id[];                    /* == spec->id */
 } registry_entry;
+
+static inline char *registry_entry_tag(const registry_entry *e) {
+        return e->meta ? e->meta->tag : NULL;
+}
+
+/* NULL when there are none. */
+static inline registry_kv *registry_entry_metadata(const registry_entry *e) {
+        return e->meta && e->meta->n_metadata > 0 ? e->meta->metadata : NULL;
+}
+
+static inline size_t registry_entry_n_metadata(const registry_entry *e) {
+        return e->meta ? e->meta->n_metadata : 0;
+}
 
 /* NULL-safe; unref frees the entry when the last reference goes and returns
  * NULL. Both may be called from any thread. */

@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -56,9 +57,9 @@ static pid_t pid_on(const registry_entry *e, const char *node) {
 }
 
 static const char *meta_get(const registry_entry *e, const char *key) {
-        for (size_t i = 0; i < e->n_metadata; i++)
-                if (strcmp(e->metadata[i].key, key) == 0)
-                        return e->metadata[i].value;
+        for (size_t i = 0; i < registry_entry_n_metadata(e); i++)
+                if (strcmp(registry_entry_metadata(e)[i].key, key) == 0)
+                        return registry_entry_metadata(e)[i].value;
         return NULL;
 }
 
@@ -151,12 +152,12 @@ static void test_insert_lookup(void **state) {
         assert_int_equal(e->instances[0].pid, 100);
         assert_string_equal(e->instances[1].node, "node-b");
         assert_int_equal(e->instances[1].pid, 200);
-        assert_string_equal(e->tag, "blue");
-        assert_int_equal(e->n_metadata, 2);
-        assert_string_equal(e->metadata[0].key, "owner");
-        assert_string_equal(e->metadata[0].value, "ops");
-        assert_string_equal(e->metadata[1].key, "tier");
-        assert_string_equal(e->metadata[1].value, "front");
+        assert_string_equal(registry_entry_tag(e), "blue");
+        assert_int_equal(registry_entry_n_metadata(e), 2);
+        assert_string_equal(registry_entry_metadata(e)[0].key, "owner");
+        assert_string_equal(registry_entry_metadata(e)[0].value, "ops");
+        assert_string_equal(registry_entry_metadata(e)[1].key, "tier");
+        assert_string_equal(registry_entry_metadata(e)[1].value, "front");
         assert_int_equal(e->n_ref, 2); /* the registry's and ours */
 
         /* A second lookup gives the same version, one more reference. */
@@ -175,9 +176,9 @@ static void test_insert_lookup(void **state) {
         assert_non_null(e);
         assert_int_equal(e->n_instances, 0);
         assert_null(e->instances);
-        assert_null(e->tag);
-        assert_null(e->metadata);
-        assert_int_equal(e->n_metadata, 0);
+        assert_null(registry_entry_tag(e));
+        assert_null(registry_entry_metadata(e));
+        assert_int_equal(registry_entry_n_metadata(e), 0);
         registry_entry_unref(e);
         assert_int_equal(registry_size(r), 2);
 
@@ -211,8 +212,8 @@ static void test_merge(void **state) {
         assert_int_equal(pid_on(e, "node-a"), 10);
         assert_int_equal(pid_on(e, "node-b"), 20);
         /* tag NULL, no metadata: both kept. */
-        assert_string_equal(e->tag, "t1");
-        assert_int_equal(e->n_metadata, 1);
+        assert_string_equal(registry_entry_tag(e), "t1");
+        assert_int_equal(registry_entry_n_metadata(e), 1);
         assert_string_equal(meta_get(e, "k"), "1");
         registry_entry_unref(e);
 
@@ -230,7 +231,7 @@ static void test_merge(void **state) {
         assert_string_equal(e->instances[2].node, "node-c");
         assert_int_equal(e->instances[2].pid, 30);
         assert_int_equal(e->spec->restart_burst, 42);
-        assert_string_equal(e->tag, "t1");
+        assert_string_equal(registry_entry_tag(e), "t1");
         assert_string_equal(meta_get(e, "k"), "1");
         registry_entry_unref(e);
 
@@ -238,8 +239,8 @@ static void test_merge(void **state) {
         assert_int_equal(registry_insert(r, &s, NULL, 0, NULL, md2, 2), 0);
         e = registry_lookup(r, "db");
         assert_int_equal(e->n_instances, 3); /* no instances given: all kept */
-        assert_null(e->tag);
-        assert_int_equal(e->n_metadata, 2);
+        assert_null(registry_entry_tag(e));
+        assert_int_equal(registry_entry_n_metadata(e), 2);
         assert_string_equal(meta_get(e, "k"), "2");
         assert_string_equal(meta_get(e, "j"), "x");
         registry_entry_unref(e);
@@ -247,9 +248,9 @@ static void test_merge(void **state) {
         /* Tag given without metadata: the metadata goes with the old tag. */
         assert_int_equal(registry_insert(r, &s, NULL, 0, "t2", NULL, 0), 0);
         e = registry_lookup(r, "db");
-        assert_string_equal(e->tag, "t2");
-        assert_int_equal(e->n_metadata, 0);
-        assert_null(e->metadata);
+        assert_string_equal(registry_entry_tag(e), "t2");
+        assert_int_equal(registry_entry_n_metadata(e), 0);
+        assert_null(registry_entry_metadata(e));
         registry_entry_unref(e);
         assert_int_equal(registry_size(r), 1);
 }
@@ -284,7 +285,7 @@ static void test_remove_node(void **state) {
         assert_int_equal(e->n_instances, 1);
         assert_string_equal(e->instances[0].node, "b");
         assert_int_equal(e->instances[0].pid, 2);
-        assert_string_equal(e->tag, "t"); /* spec, tag and metadata kept */
+        assert_string_equal(registry_entry_tag(e), "t"); /* spec, tag and metadata kept */
         assert_string_equal(meta_get(e, "k"), "v");
         assert_string_equal(e->spec->argv[0], "/bin/true");
         registry_entry_unref(e);
@@ -311,11 +312,11 @@ static void test_update_pid(void **state) {
         assert_ptr_not_equal(before, after);
         assert_int_equal(pid_on(after, "a"), 1);
         assert_int_equal(pid_on(after, "b"), 77);
-        assert_string_equal(after->tag, "t");
+        assert_string_equal(registry_entry_tag(after), "t");
         assert_string_equal(meta_get(after, "k"), "v");
         /* The unchanged parts are shared between the versions. */
         assert_ptr_equal(before->spec, after->spec);
-        assert_ptr_equal(before->metadata, after->metadata);
+        assert_ptr_equal(registry_entry_metadata(before), registry_entry_metadata(after));
         assert_int_equal(pid_on(before, "b"), 2);
         registry_entry_unref(before);
 
@@ -351,7 +352,7 @@ static void test_rename_node(void **state) {
         e = registry_lookup(r, "x1");
         assert_string_equal(e->instances[0].node, "z");
         assert_int_equal(e->instances[0].pid, 1);
-        assert_string_equal(e->tag, "t");
+        assert_string_equal(registry_entry_tag(e), "t");
         registry_entry_unref(e);
         e = registry_lookup(r, "both");
         assert_int_equal(e->n_instances, 2);
@@ -389,7 +390,7 @@ static void test_drop_node(void **state) {
         assert_int_equal(removed[0]->n_instances, 1);
         assert_string_equal(removed[0]->instances[0].node, "a");
         assert_int_equal(removed[0]->instances[0].pid, 11);
-        assert_string_equal(removed[0]->tag, "t");
+        assert_string_equal(registry_entry_tag(removed[0]), "t");
         assert_string_equal(removed[1]->id, "e4");
         /* The registry's own reference goes a grace period later. */
         registry_reclaim_barrier();
@@ -430,8 +431,20 @@ static void expect_tag(registry *r, const char *tag, const char *const *ids, siz
                 assert_null(entries);
         for (size_t i = 0; i < n; i++) {
                 assert_string_equal(entries[i]->id, ids[i]);
-                assert_string_equal(entries[i]->tag, tag);
+                assert_string_equal(registry_entry_tag(entries[i]), tag);
         }
+        registry_entries_free(entries, n_entries);
+}
+
+/* registry_list() gives ids, in this order. */
+static void expect_list(registry *r, const char *const *ids, size_t n) {
+        registry_entry **entries = NULL;
+        size_t n_entries = 0;
+
+        assert_int_equal(registry_list(r, &entries, &n_entries), (int) n);
+        assert_int_equal(n_entries, n);
+        for (size_t i = 0; i < n; i++)
+                assert_string_equal(entries[i]->id, ids[i]);
         registry_entries_free(entries, n_entries);
 }
 
@@ -462,9 +475,29 @@ static void test_tag_index(void **state) {
         /* Metadata without a tag: out of every group. */
         assert_int_equal(registry_insert(r, &s, NULL, 0, NULL, md, 1), 0);
         expect_tag(r, "blue", (const char *[]) { "c" }, 1);
-        /* An untagged entry getting a tag. */
+        /* An untagged entry getting a tag: its slot is replaced by one
+         * with the group's links, in the same place of the creation order,
+         * the last one here. The same for one that had a tag before, the
+         * first one, and one in the middle. */
         assert_int_equal(insert1(r, "d", "n", 4, "red"), 0);
         expect_tag(r, "red", (const char *[]) { "a", "d" }, 2);
+        expect_list(r, (const char *[]) { "a", "b", "c", "d" }, 4);
+        assert_int_equal(registry_insert(r, &s, NULL, 0, "red", NULL, 0), 0);
+        expect_tag(r, "red", (const char *[]) { "a", "d", "b" }, 3);
+        expect_list(r, (const char *[]) { "a", "b", "c", "d" }, 4);
+        assert_int_equal(registry_update_pid(r, "b", "n", 23), 0);
+        expect_tag(r, "red", (const char *[]) { "a", "d", "b" }, 3);
+        child_spec sa = spec_for("a");
+        assert_int_equal(registry_insert(r, &sa, NULL, 0, NULL, md, 1), 0);
+        assert_int_equal(registry_insert(r, &sa, NULL, 0, "blue", NULL, 0), 0);
+        expect_tag(r, "red", (const char *[]) { "d", "b" }, 2);
+        expect_tag(r, "blue", (const char *[]) { "c", "a" }, 2);
+        expect_list(r, (const char *[]) { "a", "b", "c", "d" }, 4);
+        pid_t pid = 0;
+        assert_int_equal(registry_lookup_pid(r, "a", &pid), 0);
+        assert_int_equal(pid, 1);
+        assert_int_equal(registry_insert(r, &s, NULL, 0, NULL, md, 1), 0);
+        expect_tag(r, "red", (const char *[]) { "d" }, 1);
 
         /* Removal, remove_node of the last instance, drop_node: the group
          * empties and goes, and comes back when the tag is used again. */
@@ -527,7 +560,7 @@ static void test_immutability(void **state) {
         /* The old version is as it was. */
         assert_int_equal(v1->n_instances, 1);
         assert_int_equal(v1->spec->restart_burst, CHILD_SPEC_DEFAULT_RESTART_BURST);
-        assert_string_equal(v1->tag, "old");
+        assert_string_equal(registry_entry_tag(v1), "old");
         assert_string_equal(meta_get(v1, "version"), "1");
         assert_ptr_equal(list[0], v1);
         registry_reclaim_barrier();
@@ -535,7 +568,7 @@ static void test_immutability(void **state) {
         /* The new one. */
         assert_int_equal(v2->n_instances, 2);
         assert_int_equal(v2->spec->restart_burst, 99);
-        assert_string_equal(v2->tag, "new");
+        assert_string_equal(registry_entry_tag(v2), "new");
         assert_string_equal(meta_get(v2, "version"), "2");
 
         assert_int_equal(registry_update_pid(r, "w", "a", 3), 0);
@@ -550,7 +583,7 @@ static void test_immutability(void **state) {
         registry_free(r);
         assert_int_equal(v3->n_ref, 1);
         assert_int_equal(pid_on(v3, "a"), 5);
-        assert_string_equal(v2->tag, "new");
+        assert_string_equal(registry_entry_tag(v2), "new");
         registry_entries_free(list, n);
         registry_entry_unref(v1);
         registry_entry_unref(v2);
@@ -613,7 +646,7 @@ static void test_scale(void **state) {
 
         assert_int_equal(registry_tag_query(r, "half", &entries, &n), SCALE_N / 2);
         for (size_t i = 0; i < n; i++)
-                assert_string_equal(entries[i]->tag, "half");
+                assert_string_equal(registry_entry_tag(entries[i]), "half");
         registry_entries_free(entries, n);
 
         for (unsigned i = 0; i < SCALE_N; i++) {
@@ -697,7 +730,7 @@ static void conc_check(conc_reader *c, const registry_entry *e, const char *expe
         unsigned i, v;
 
         c->entries_seen++;
-        if (!e || !e->id || !e->spec || !e->spec->id || strcmp(e->id, e->spec->id) != 0)
+        if (!e || !e->spec || !e->spec->id || strcmp(e->id, e->spec->id) != 0)
                 CONC_FAIL(c, "entry without id or spec");
         if (strncmp(e->id, "c-", 2) != 0 || !parse_uint(e->id + 2, &i) || i >= CONC_N)
                 CONC_FAIL(c, "bad id %s", e->id);
@@ -706,16 +739,16 @@ static void conc_check(conc_reader *c, const registry_entry *e, const char *expe
         if (!e->spec->argv || !e->spec->argv[1] || strcmp(e->spec->argv[1], e->id) != 0)
                 CONC_FAIL(c, "%s: argv", e->id);
         version = meta_get(e, "version");
-        if (e->n_metadata != 1 || !version || !parse_uint(version, &v))
+        if (registry_entry_n_metadata(e) != 1 || !version || !parse_uint(version, &v))
                 CONC_FAIL(c, "%s: metadata", e->id);
         if (e->spec->restart_burst != v)
                 CONC_FAIL(c, "%s: spec of version %u, metadata of %u", e->id, e->spec->restart_burst, v);
-        if (!e->tag || strcmp(e->tag, v % 2 ? "odd" : "even") != 0)
-                CONC_FAIL(c, "%s: tag %s at version %u", e->id, e->tag ?: "(none)", v);
-        if (expected_tag && strcmp(e->tag, expected_tag) != 0)
-                CONC_FAIL(c, "%s: tag %s in the query of %s", e->id, e->tag, expected_tag);
+        if (!registry_entry_tag(e) || strcmp(registry_entry_tag(e), v % 2 ? "odd" : "even") != 0)
+                CONC_FAIL(c, "%s: tag %s at version %u", e->id, registry_entry_tag(e) ?: "(none)", v);
+        if (expected_tag && strcmp(registry_entry_tag(e), expected_tag) != 0)
+                CONC_FAIL(c, "%s: tag %s in the query of %s", e->id, registry_entry_tag(e), expected_tag);
         if (e->n_instances < 1 || e->n_instances > 2)
-                CONC_FAIL(c, "%s: %zu instances", e->id, e->n_instances);
+                CONC_FAIL(c, "%s: %" PRIu32 " instances", e->id, e->n_instances);
         for (size_t k = 0; k < e->n_instances; k++) {
                 const registry_instance *in = &e->instances[k];
 

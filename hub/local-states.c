@@ -20,8 +20,11 @@
 /* One allocation a child: the id follows the record. */
 typedef struct local_state {
         const char *state; /* static strings of child_state_to_string() */
-        char *last_exit;
-        char *failure;
+        /* The last exit's description and the failure in one block,
+         * "LAST_EXIT\0FAILURE\0" with "" for none, NULL for neither: one
+         * pointer, not two, makes the record 32 bytes and the id, up to 8
+         * bytes, fits a malloc chunk of 48, not 64. */
+        char *texts;
         uint64_t created; /* local_states.n_created when it was added: the order of a copy */
         pid_t pid;
         unsigned restarts;
@@ -40,8 +43,7 @@ static bool state_is_failed(const local_state *s) {
 }
 
 static void local_state_free(local_state *s) {
-        free(s->last_exit);
-        free(s->failure);
+        free(s->texts);
         free(s);
 }
 
@@ -81,21 +83,38 @@ local_states *local_states_free(local_states *t) {
         return NULL;
 }
 
-/* Replace *field with a copy of value: NULL keeps it, "" clears it. */
-static int replace(char **field, const char *value) {
-        char *c;
+static const char *last_exit_of(const local_state *s) {
+        return s->texts && s->texts[0] ? s->texts : NULL;
+}
 
-        if (!value)
+static const char *failure_of(const local_state *s) {
+        const char *f = s->texts ? s->texts + strlen(s->texts) + 1 : NULL;
+
+        return f && f[0] ? f : NULL;
+}
+
+/* Set the texts: NULL keeps one, "" clears it. */
+static int set_texts(local_state *s, const char *last_exit, const char *failure) {
+        size_t l, f;
+        char *texts;
+
+        if (!last_exit && !failure)
                 return 0;
-        if (!value[0]) {
-                *field = mfree(*field);
+        last_exit = last_exit ?: last_exit_of(s) ?: "";
+        failure = failure ?: failure_of(s) ?: "";
+        if (!last_exit[0] && !failure[0]) {
+                s->texts = mfree(s->texts);
                 return 0;
         }
-        c = strdup(value);
-        if (!c)
+        l = strlen(last_exit) + 1;
+        f = strlen(failure) + 1;
+        texts = malloc(l + f);
+        if (!texts)
                 return -ENOMEM;
-        free(*field);
-        *field = c;
+        memcpy(texts, last_exit, l);
+        memcpy(texts + l, failure, f);
+        free(s->texts);
+        s->texts = texts;
         return 0;
 }
 
@@ -138,9 +157,7 @@ int local_states_set(local_states *t, const char *id, pid_t pid, const char *sta
         }
         if (restarts >= 0)
                 s->restarts = (unsigned) restarts;
-        r = replace(&s->last_exit, last_exit);
-        if (r >= 0)
-                r = replace(&s->failure, failure);
+        r = set_texts(s, last_exit, failure);
 finish:
         pthread_mutex_unlock(&t->lock);
         return r;
@@ -211,11 +228,11 @@ int local_states_copy(local_states *t, ph_child_state **ret, size_t *ret_n) {
                                 .pid = s->pid,
                                 .state = s->state,
                                 .restarts = s->restarts,
-                                .last_exit = s->last_exit ? strdup(s->last_exit) : NULL,
-                                .failure = s->failure ? strdup(s->failure) : NULL,
+                                .last_exit = last_exit_of(s) ? strdup(last_exit_of(s)) : NULL,
+                                .failure = failure_of(s) ? strdup(failure_of(s)) : NULL,
                         },
                 };
-                if (!c->state.id || (s->last_exit && !c->state.last_exit) || (s->failure && !c->state.failure)) {
+                if (!c->state.id || (last_exit_of(s) && !c->state.last_exit) || (failure_of(s) && !c->state.failure)) {
                         r = -ENOMEM;
                         break;
                 }

@@ -87,7 +87,23 @@ static void test_set_keeps_and_clears(void **state) {
         assert_string_equal(l[0].failure, "gave up");
         ph_child_states_free(l, n);
 
-        /* "" clears. */
+        /* "" clears one, the other stays. */
+        assert_int_equal(local_states_set(t, "a", 11, NULL, -1, "", NULL), 0);
+        assert_int_equal(local_states_copy(t, &l, &n), 0);
+        assert_null(l[0].last_exit);
+        assert_string_equal(l[0].failure, "gave up");
+        ph_child_states_free(l, n);
+        assert_int_equal(local_states_set(t, "a", 11, NULL, -1, "exited with code 2", NULL), 0);
+        assert_int_equal(local_states_copy(t, &l, &n), 0);
+        assert_string_equal(l[0].last_exit, "exited with code 2");
+        assert_string_equal(l[0].failure, "gave up");
+        ph_child_states_free(l, n);
+        assert_int_equal(local_states_set(t, "a", 11, NULL, -1, NULL, ""), 0);
+        assert_int_equal(local_states_copy(t, &l, &n), 0);
+        assert_string_equal(l[0].last_exit, "exited with code 2");
+        assert_null(l[0].failure);
+        ph_child_states_free(l, n);
+
         assert_int_equal(local_states_set(t, "a", 12, "running", 0, "", ""), 0);
         assert_int_equal(local_states_copy(t, &l, &n), 0);
         assert_int_equal(l[0].restarts, 0);

@@ -254,6 +254,7 @@ static int spec_from_json(json_object *j, const char *id, child_spec **ret) {
         _cleanup_free_ char **argv = NULL, **env = NULL;
         json_object *a = NULL, *limits = NULL;
         const char *sid = NULL;
+        child_spec_extra extra = {};
         child_spec view;
         int restart, ready, out, err;
         uint64_t burst;
@@ -261,6 +262,7 @@ static int spec_from_json(json_object *j, const char *id, child_spec **ret) {
 
         child_spec_init(&view);
         view.id = (char *) id;
+        view.extra = &extra; /* left out of the shared block when empty */
         if (j) {
                 if (!json_object_is_type(j, json_type_object))
                         return -EBADMSG;
@@ -282,20 +284,20 @@ static int spec_from_json(json_object *j, const char *id, child_spec **ret) {
                 if (r < 0)
                         return r;
                 view.argv = argv;
-                view.env = env;
-                r = client_json_string(j, "cwd", true, (const char **) &view.cwd);
+                extra.env = env;
+                r = client_json_string(j, "cwd", true, (const char **) &extra.cwd);
                 if (r < 0)
                         return r;
-                r = client_json_string(j, "user", true, (const char **) &view.user);
+                r = client_json_string(j, "user", true, (const char **) &extra.user);
                 if (r < 0)
                         return r;
-                r = client_json_string(j, "group", true, (const char **) &view.group);
+                r = client_json_string(j, "group", true, (const char **) &extra.group);
                 if (r < 0)
                         return r;
                 restart = view.restart;
                 ready = view.ready;
-                out = view.output_stdout.kind;
-                err = view.output_stderr.kind;
+                out = view.stdout_output;
+                err = view.stderr_output;
                 r = json_enum(j, "restart", restart_from_string, &restart);
                 if (r < 0)
                         return r;
@@ -308,14 +310,15 @@ static int spec_from_json(json_object *j, const char *id, child_spec **ret) {
                 r = json_enum(j, "stderr", output_from_string, &err);
                 if (r < 0)
                         return r;
-                view.restart = (child_restart) restart;
-                view.ready = (child_ready) ready;
-                view.output_stdout.kind = (child_output_kind) out;
-                view.output_stderr.kind = (child_output_kind) err;
-                r = client_json_string(j, "stdout_path", true, (const char **) &view.output_stdout.path);
+                /* Values of their enums (json_enum() takes only those). */
+                view.restart = restart;
+                view.ready = ready;
+                view.stdout_output = out;
+                view.stderr_output = err;
+                r = client_json_string(j, "stdout_path", true, (const char **) &extra.stdout_path);
                 if (r < 0)
                         return r;
-                r = client_json_string(j, "stderr_path", true, (const char **) &view.output_stderr.path);
+                r = client_json_string(j, "stderr_path", true, (const char **) &extra.stderr_path);
                 if (r < 0)
                         return r;
                 if ((r = json_ms(j, "ready_timeout_ms", &view.ready_timeout_usec)) < 0 ||

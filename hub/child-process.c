@@ -203,10 +203,10 @@ void child_begin_drain(supervisor_child *c) {
                 (void) child_arm_timer(c, 10 * USEC_PER_MSEC);
 }
 
-static int open_output(const supervisor_child *c, const child_output *o, int *ret_fd, const char **ret_reason) {
+static int open_output(const supervisor_child *c, child_output o, int *ret_fd, const char **ret_reason) {
         int fd;
 
-        switch (o->kind) {
+        switch (o.kind) {
         case CHILD_OUTPUT_INHERIT:
                 *ret_fd = -EBADF;
                 return 0;
@@ -214,7 +214,7 @@ static int open_output(const supervisor_child *c, const child_output *o, int *re
                 fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
                 break;
         case CHILD_OUTPUT_FILE:
-                fd = open(o->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+                fd = open(o.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
                 if (fd < 0)
                         *ret_reason = "output file cannot be opened";
                 break;
@@ -259,7 +259,7 @@ static void child_env_done(child_env *e) {
 }
 
 static int build_env(const supervisor_child *c, const char *notify_address, child_env *ret) {
-        char *const *base = c->spec->env ?: environ;
+        char *const *base = child_spec_extra_of(c->spec)->env ?: environ;
         size_t n = 0, k = 0;
 
         while (base && base[n])
@@ -303,6 +303,7 @@ int child_launch(supervisor_child *c, const char **ret_reason) {
         spawn_failure failure;
         int pidfd, r;
         const char *reason = NULL, *notify_address = NULL;
+        const child_spec_extra *x = child_spec_extra_of(c->spec);
 
         assert(c->pidfd < 0);
 
@@ -322,20 +323,20 @@ int child_launch(supervisor_child *c, const char **ret_reason) {
                 *ret_reason = r == -EACCES ? "argv: program is not executable" : "argv: program not found";
                 return r;
         }
-        if (c->spec->user || c->spec->group) {
-                r = spawn_resolve_credentials(c->spec->user, c->spec->group, &uid, &gid, &groups, &n_groups);
+        if (x->user || x->group) {
+                r = spawn_resolve_credentials(x->user, x->group, &uid, &gid, &groups, &n_groups);
                 if (r < 0) {
                         *ret_reason = r == -ESRCH ? "user/group: unknown user or group" : "user/group: lookup failed";
                         return r;
                 }
         }
 
-        r = open_output(c, &c->spec->output_stdout, &stdout_fd, &reason);
+        r = open_output(c, child_spec_stdout(c->spec), &stdout_fd, &reason);
         if (r < 0) {
                 *ret_reason = reason ?: "stdout cannot be opened";
                 return r;
         }
-        r = open_output(c, &c->spec->output_stderr, &stderr_fd, &reason);
+        r = open_output(c, child_spec_stderr(c->spec), &stderr_fd, &reason);
         if (r < 0) {
                 *ret_reason = reason ?: "stderr cannot be opened";
                 return r;
@@ -353,8 +354,8 @@ int child_launch(supervisor_child *c, const char **ret_reason) {
                 .path = path,
                 .argv = c->spec->argv,
                 .envp = env.envp,
-                .cwd = c->spec->cwd,
-                .set_ids = c->spec->user || c->spec->group,
+                .cwd = x->cwd,
+                .set_ids = x->user || x->group,
                 .uid = uid,
                 .gid = gid,
                 .groups = groups,

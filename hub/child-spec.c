@@ -37,9 +37,26 @@ void child_spec_init(child_spec *spec) {
                 .restart_interval_usec = CHILD_SPEC_DEFAULT_RESTART_INTERVAL_USEC,
                 .restart_delay_usec = CHILD_SPEC_DEFAULT_RESTART_DELAY_USEC,
                 .restart_delay_max_usec = CHILD_SPEC_DEFAULT_RESTART_DELAY_USEC,
-                .output_stdout = { .kind = CHILD_OUTPUT_INHERIT },
-                .output_stderr = { .kind = CHILD_OUTPUT_INHERIT },
+                .stdout_output = CHILD_OUTPUT_INHERIT,
+                .stderr_output = CHILD_OUTPUT_INHERIT,
         };
+}
+
+static child_spec_extra *extra_free(child_spec_extra *x) {
+        if (!x)
+                return NULL;
+        strv_free(x->env);
+        free(x->cwd);
+        free(x->user);
+        free(x->group);
+        free(x->stdout_path);
+        free(x->stderr_path);
+        free(x);
+        return NULL;
+}
+
+static bool extra_is_empty(const child_spec_extra *x) {
+        return !x || (!x->env && !x->cwd && !x->user && !x->group && !x->stdout_path && !x->stderr_path);
 }
 
 void child_spec_done(child_spec *spec) {
@@ -48,13 +65,22 @@ void child_spec_done(child_spec *spec) {
         assert(!child_spec_is_shared(spec));
         free(spec->id);
         strv_free(spec->argv);
-        strv_free(spec->env);
-        free(spec->cwd);
-        free(spec->user);
-        free(spec->group);
-        free(spec->output_stdout.path);
-        free(spec->output_stderr.path);
+        extra_free(spec->extra);
         child_spec_init(spec);
+}
+
+int child_spec_extra_get(child_spec *spec, child_spec_extra **ret) {
+        assert_return(spec, -EINVAL);
+        assert_return(!child_spec_is_shared(spec), -EINVAL);
+        assert_return(ret, -EINVAL);
+
+        if (!spec->extra) {
+                spec->extra = calloc(1, sizeof(child_spec_extra));
+                if (!spec->extra)
+                        return -ENOMEM;
+        }
+        *ret = spec->extra;
+        return 0;
 }
 
 child_spec *child_spec_free(child_spec *spec) {
@@ -70,6 +96,10 @@ child_spec *child_spec_free(child_spec *spec) {
         child_spec_done(spec);
         free(spec);
         return NULL;
+}
+
+static void extra_freep(child_spec_extra **x) {
+        extra_free(*x);
 }
 
 static int strdup_or_null(const char *s, char **ret) {
@@ -103,6 +133,38 @@ static int strv_copy(char *const *l, char ***ret) {
         return 0;
 }
 
+static int extra_copy(const child_spec_extra *x, child_spec_extra **ret) {
+        int r;
+
+        if (extra_is_empty(x)) {
+                *ret = NULL;
+                return 0;
+        }
+        _cleanup_(extra_freep) child_spec_extra *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        r = strv_copy(x->env, &c->env);
+        if (r < 0)
+                return r;
+        r = strdup_or_null(x->cwd, &c->cwd);
+        if (r < 0)
+                return r;
+        r = strdup_or_null(x->user, &c->user);
+        if (r < 0)
+                return r;
+        r = strdup_or_null(x->group, &c->group);
+        if (r < 0)
+                return r;
+        r = strdup_or_null(x->stdout_path, &c->stdout_path);
+        if (r < 0)
+                return r;
+        r = strdup_or_null(x->stderr_path, &c->stderr_path);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
 int child_spec_copy(const child_spec *spec, child_spec **ret) {
         int r;
 
@@ -116,9 +178,9 @@ int child_spec_copy(const child_spec *spec, child_spec **ret) {
         c->n_ref = 0;
         /* Drop the borrowed pointers before anything can fail, so that the
          * cleanup frees only what was copied. */
-        c->id = c->cwd = c->user = c->group = NULL;
-        c->argv = c->env = NULL;
-        c->output_stdout.path = c->output_stderr.path = NULL;
+        c->id = NULL;
+        c->argv = NULL;
+        c->extra = NULL;
 
         r = strdup_or_null(spec->id, &c->id);
         if (r < 0)
@@ -126,22 +188,7 @@ int child_spec_copy(const child_spec *spec, child_spec **ret) {
         r = strv_copy(spec->argv, &c->argv);
         if (r < 0)
                 return r;
-        r = strv_copy(spec->env, &c->env);
-        if (r < 0)
-                return r;
-        r = strdup_or_null(spec->cwd, &c->cwd);
-        if (r < 0)
-                return r;
-        r = strdup_or_null(spec->user, &c->user);
-        if (r < 0)
-                return r;
-        r = strdup_or_null(spec->group, &c->group);
-        if (r < 0)
-                return r;
-        r = strdup_or_null(spec->output_stdout.path, &c->output_stdout.path);
-        if (r < 0)
-                return r;
-        r = strdup_or_null(spec->output_stderr.path, &c->output_stderr.path);
+        r = extra_copy(spec->extra, &c->extra);
         if (r < 0)
                 return r;
 
@@ -191,7 +238,16 @@ static char **block_strv(char ***pointers, char **cursor, char *const *l) {
         return copy;
 }
 
+static size_t count_strv(char *const *l) {
+        size_t n = 0;
+
+        for (; l && *l; l++)
+                n++;
+        return n;
+}
+
 int child_spec_share(const child_spec *spec, child_spec **ret) {
+        const child_spec_extra *x;
         size_t size = sizeof(child_spec), n_pointers;
         child_spec *c;
         char **pointers, *cursor;
@@ -207,31 +263,35 @@ int child_spec_share(const child_spec *spec, child_spec **ret) {
                 return 0;
         }
 
-        /* The pointer arrays right after the struct (aligned), then every
-         * string. */
-        size += strv_size(spec->argv) + strv_size(spec->env) + string_size(spec->id) + string_size(spec->cwd) +
-                string_size(spec->user) + string_size(spec->group) + string_size(spec->output_stdout.path) +
-                string_size(spec->output_stderr.path);
+        /* The extra fields right after the struct when any is set, then the
+         * pointer arrays (both keep the struct's alignment: sizes are
+         * multiples of a pointer), then every string. */
+        x = extra_is_empty(spec->extra) ? NULL : spec->extra;
+        if (x)
+                size += sizeof(child_spec_extra) + strv_size(x->env) + string_size(x->cwd) + string_size(x->user) +
+                        string_size(x->group) + string_size(x->stdout_path) + string_size(x->stderr_path);
+        size += strv_size(spec->argv) + string_size(spec->id);
         c = malloc(size);
         if (!c)
                 return -ENOMEM;
         *c = *spec;
         c->n_ref = 1;
-        n_pointers = 0;
-        for (char *const *l = spec->argv; l && *l; l++)
-                n_pointers++;
-        for (char *const *l = spec->env; l && *l; l++)
-                n_pointers++;
-        pointers = (char **) (c + 1);
-        cursor = (char *) (pointers + n_pointers + !!spec->argv + !!spec->env);
+        c->extra = x ? (child_spec_extra *) (c + 1) : NULL;
+        n_pointers = count_strv(spec->argv) + !!spec->argv;
+        if (x)
+                n_pointers += count_strv(x->env) + !!x->env;
+        pointers = (char **) ((char *) (c + 1) + (x ? sizeof(child_spec_extra) : 0));
+        cursor = (char *) (pointers + n_pointers);
         c->argv = block_strv(&pointers, &cursor, spec->argv);
-        c->env = block_strv(&pointers, &cursor, spec->env);
         c->id = block_string(&cursor, spec->id);
-        c->cwd = block_string(&cursor, spec->cwd);
-        c->user = block_string(&cursor, spec->user);
-        c->group = block_string(&cursor, spec->group);
-        c->output_stdout.path = block_string(&cursor, spec->output_stdout.path);
-        c->output_stderr.path = block_string(&cursor, spec->output_stderr.path);
+        if (x) {
+                c->extra->env = block_strv(&pointers, &cursor, x->env);
+                c->extra->cwd = block_string(&cursor, x->cwd);
+                c->extra->user = block_string(&cursor, x->user);
+                c->extra->group = block_string(&cursor, x->group);
+                c->extra->stdout_path = block_string(&cursor, x->stdout_path);
+                c->extra->stderr_path = block_string(&cursor, x->stderr_path);
+        }
         assert((size_t) (cursor - (char *) c) == size);
 
         *ret = c;
@@ -301,16 +361,16 @@ int child_id_validate(const char *id, const char **ret_reason) {
         return -EINVAL;
 }
 
-static int output_validate(const child_output *o, const char **ret_reason) {
-        if (o->kind < 0 || o->kind >= _CHILD_OUTPUT_KIND_MAX) {
+static int output_validate(child_output o, const char **ret_reason) {
+        if (o.kind < 0 || o.kind >= _CHILD_OUTPUT_KIND_MAX) {
                 *ret_reason = "is not one of inherit, null, file, journal";
                 return -EINVAL;
         }
-        if (o->kind == CHILD_OUTPUT_FILE && (!o->path || o->path[0] != '/')) {
+        if (o.kind == CHILD_OUTPUT_FILE && (!o.path || o.path[0] != '/')) {
                 *ret_reason = "file output needs an absolute path";
                 return -EINVAL;
         }
-        if (o->kind != CHILD_OUTPUT_FILE && o->path) {
+        if (o.kind != CHILD_OUTPUT_FILE && o.path) {
                 *ret_reason = "a path is only allowed with file output";
                 return -EINVAL;
         }
@@ -319,8 +379,10 @@ static int output_validate(const child_output *o, const char **ret_reason) {
 
 int child_spec_validate(const child_spec *spec, const char **ret_field, const char **ret_reason) {
         const char *field = NULL, *reason = NULL;
+        const child_spec_extra *x;
 
         assert_return(spec, -EINVAL);
+        x = child_spec_extra_of(spec);
 
         if (child_id_validate(spec->id, &reason) < 0)
                 field = "id";
@@ -332,22 +394,22 @@ int child_spec_validate(const child_spec *spec, const char **ret_field, const ch
                 field = "ready", reason = "is not one of exec, notify";
         else if (spec->ready == CHILD_READY_NOTIFY && spec->ready_timeout_usec == 0)
                 field = "ready_timeout", reason = "must be above 0 with notify readiness";
-        else if (spec->cwd && spec->cwd[0] != '/')
+        else if (x->cwd && x->cwd[0] != '/')
                 field = "cwd", reason = "must be an absolute path";
-        else if (spec->user && !spec->user[0])
+        else if (x->user && !x->user[0])
                 field = "user", reason = "is empty";
-        else if (spec->group && !spec->group[0])
+        else if (x->group && !x->group[0])
                 field = "group", reason = "is empty";
         else if (spec->restart_burst == 0)
                 field = "restart_burst", reason = "must be at least 1";
         else if (spec->restart_interval_usec == 0)
                 field = "restart_interval", reason = "must be above 0";
-        else if (output_validate(&spec->output_stdout, &reason) < 0)
+        else if (output_validate(child_spec_stdout(spec), &reason) < 0)
                 field = "stdout";
-        else if (output_validate(&spec->output_stderr, &reason) < 0)
+        else if (output_validate(child_spec_stderr(spec), &reason) < 0)
                 field = "stderr";
-        else if (spec->env)
-                for (char **e = spec->env; *e; e++)
+        else if (x->env)
+                for (char **e = x->env; *e; e++)
                         if (!strchr(*e, '=') || **e == '=') {
                                 field = "env", reason = "entries must be KEY=VALUE";
                                 break;

@@ -47,36 +47,46 @@ typedef enum child_output_kind {
         _CHILD_OUTPUT_KIND_INVALID = -EINVAL,
 } child_output_kind;
 
+/* An output as one value: what open_output() and the checks take. In a
+ * spec the kind and the path live apart (child_spec_stdout(),
+ * child_spec_stderr()). */
 typedef struct child_output {
         child_output_kind kind;
         char *path; /* CHILD_OUTPUT_FILE only */
 } child_output;
 
-typedef struct child_spec {
-        char *id;
-        /* argv[0] is the program: a path, or a name looked up in the PATH of
-         * the child's environment when it has no '/'. */
-        char **argv;
+/* The fields most specs leave unset, out of line: a spec without any of
+ * them carries one NULL pointer instead of six, which is most of what a
+ * child at rest costs beside its strings. */
+typedef struct child_spec_extra {
         /* NULL: the supervisor's environment; else exactly these "K=V". */
         char **env;
         char *cwd;   /* NULL: the supervisor's working directory */
         char *user;  /* NULL: the supervisor's user; a name or a number */
         char *group; /* NULL: the user's primary group (or the supervisor's) */
+        char *stdout_path; /* CHILD_OUTPUT_FILE only */
+        char *stderr_path;
+} child_spec_extra;
 
-        child_restart restart;
-        child_ready ready;
+/* Ordered by alignment so that no padding falls between fields: pointers,
+ * 64-bit values, the limits, then the small fields packed together. */
+typedef struct child_spec {
+        char *id;
+        /* argv[0] is the program: a path, or a name looked up in the PATH of
+         * the child's environment when it has no '/'. */
+        char **argv;
+        /* NULL when no field of it is set. A plain spec owns it (its own
+         * allocation); a shared spec has it inside its block; a borrowed
+         * view may point it anywhere. Read it through child_spec_extra_of(). */
+        child_spec_extra *extra;
+
         /* notify: how long to wait for READY=1 before the start fails. */
         uint64_t ready_timeout_usec;
         /* SIGTERM to the main process, then cgroup.kill after this long. */
         uint64_t shutdown_timeout_usec;
-
         /* Restart intensity of this child: more than restart_burst restarts
          * within restart_interval_usec marks it failed (systemd's
          * StartLimitBurst= / StartLimitIntervalSec=). */
-        unsigned restart_burst;
-        /* 0: plain data, owned by one holder. Above 0: a shared spec (one
-         * block, never changed) and its references, atomic. */
-        unsigned n_ref;
         uint64_t restart_interval_usec;
         /* Wait before a restart: restart_delay_usec, doubled after each
          * restart in a row up to restart_delay_max_usec (no growth when the
@@ -85,9 +95,44 @@ typedef struct child_spec {
         uint64_t restart_delay_max_usec;
 
         cgroup_policy limits;
-        child_output output_stdout;
-        child_output output_stderr;
+
+        unsigned restart_burst;
+        /* 0: plain data, owned by one holder. Above 0: a shared spec (one
+         * block, never changed) and its references, atomic. */
+        unsigned n_ref;
+        /* One byte each (bit-fields: no address can be taken). Signed, so
+         * that the _INVALID values (-EINVAL) fit; a value from outside that
+         * may not fit goes through child_enum_or_invalid() first, so that it
+         * cannot wrap into a valid one. */
+        child_restart restart : 8;
+        child_ready ready : 8;
+        child_output_kind stdout_output : 8;
+        child_output_kind stderr_output : 8;
 } child_spec;
+
+/* v when it is a value of an enum with max values, else -EINVAL (every
+ * enum's _INVALID): for filling the 8-bit fields from wider integers. */
+static inline int child_enum_or_invalid(long long v, int max) {
+        return v >= 0 && v < max ? (int) v : -EINVAL;
+}
+
+/* The optional fields, all NULL when the spec has none. */
+static inline const child_spec_extra *child_spec_extra_of(const child_spec *spec) {
+        static const child_spec_extra none = {};
+
+        return spec->extra ?: &none;
+}
+
+static inline child_output child_spec_stdout(const child_spec *spec) {
+        return (child_output) { .kind = spec->stdout_output, .path = child_spec_extra_of(spec)->stdout_path };
+}
+
+static inline child_output child_spec_stderr(const child_spec *spec) {
+        return (child_output) { .kind = spec->stderr_output, .path = child_spec_extra_of(spec)->stderr_path };
+}
+
+/* The extra fields of a plain spec to set, allocated on first use. */
+int child_spec_extra_get(child_spec *spec, child_spec_extra **ret);
 
 /* The defaults, chosen to behave like a systemd service with Restart=: */
 #define CHILD_SPEC_DEFAULT_READY_TIMEOUT_USEC (90 * USEC_PER_SEC)
@@ -106,8 +151,9 @@ child_spec *child_spec_free(child_spec *spec);
 /* A plain deep copy (of a plain or a shared spec). */
 int child_spec_copy(const child_spec *spec, child_spec **ret);
 /* A reference to a shared spec with spec's contents: spec itself when it
- * is shared, else a copy in one block (the struct, argv, env, strings),
- * which costs one allocation where a plain copy makes one per string. */
+ * is shared, else a copy in one block (the struct, the extra fields when
+ * any is set, argv, env, strings), which costs one allocation where a
+ * plain copy makes one per string. */
 int child_spec_share(const child_spec *spec, child_spec **ret);
 static inline bool child_spec_is_shared(const child_spec *spec) {
         return __atomic_load_n(&spec->n_ref, __ATOMIC_RELAXED) > 0;

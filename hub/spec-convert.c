@@ -42,6 +42,7 @@ void hub_error_text(char **ret, const char *fmt, ...) {
 
 int hub_spec_from_public(const ph_child_spec *p, child_spec **ret, char **ret_error_text) {
         const char *field = NULL, *reason = NULL;
+        child_spec_extra extra;
         child_spec view;
         int r;
 
@@ -54,15 +55,22 @@ int hub_spec_from_public(const ph_child_spec *p, child_spec **ret, char **ret_er
 
         /* A borrowed view first: validation names the field, then one deep
          * copy. */
-        view = (child_spec) {
-                .id = (char *) p->id,
-                .argv = (char **) p->argv,
+        extra = (child_spec_extra) {
                 .env = (char **) p->env,
                 .cwd = (char *) p->cwd,
                 .user = (char *) p->user,
                 .group = (char *) p->group,
-                .restart = (child_restart) p->restart,
-                .ready = (child_ready) p->ready,
+                .stdout_path = (char *) p->stdout_path,
+                .stderr_path = (char *) p->stderr_path,
+        };
+        view = (child_spec) {
+                .id = (char *) p->id,
+                .argv = (char **) p->argv,
+                .extra = &extra, /* left out of the shared block when empty */
+                /* Through child_enum_or_invalid(): the fields are 8 bits
+                 * wide, a stray value must not wrap into a valid one. */
+                .restart = child_enum_or_invalid(p->restart, _CHILD_RESTART_MAX),
+                .ready = child_enum_or_invalid(p->ready, _CHILD_READY_MAX),
                 .ready_timeout_usec = ms_to_usec(p->ready_timeout_ms),
                 .shutdown_timeout_usec = ms_to_usec(p->shutdown_timeout_ms),
                 .restart_burst = p->restart_burst,
@@ -75,8 +83,8 @@ int hub_spec_from_public(const ph_child_spec *p, child_spec **ret, char **ret_er
                         .cpu_weight = p->limits.cpu_weight,
                         .io_weight = p->limits.io_weight,
                 },
-                .output_stdout = { .kind = (child_output_kind) p->stdout_output, .path = (char *) p->stdout_path },
-                .output_stderr = { .kind = (child_output_kind) p->stderr_output, .path = (char *) p->stderr_path },
+                .stdout_output = child_enum_or_invalid(p->stdout_output, _CHILD_OUTPUT_KIND_MAX),
+                .stderr_output = child_enum_or_invalid(p->stderr_output, _CHILD_OUTPUT_KIND_MAX),
         };
 
         r = child_spec_validate(&view, &field, &reason);
@@ -96,16 +104,19 @@ int hub_spec_from_public(const ph_child_spec *p, child_spec **ret, char **ret_er
 }
 
 void hub_spec_to_public(const child_spec *s, ph_child_spec *ret) {
+        const child_spec_extra *x;
+
         assert(s);
         assert(ret);
 
+        x = child_spec_extra_of(s);
         *ret = (ph_child_spec) {
                 .id = s->id,
                 .argv = (const char *const *) s->argv,
-                .env = (const char *const *) s->env,
-                .cwd = s->cwd,
-                .user = s->user,
-                .group = s->group,
+                .env = (const char *const *) x->env,
+                .cwd = x->cwd,
+                .user = x->user,
+                .group = x->group,
                 .restart = (ph_restart) s->restart,
                 .ready = (ph_ready) s->ready,
                 .ready_timeout_ms = s->ready_timeout_usec / USEC_PER_MSEC,
@@ -120,9 +131,9 @@ void hub_spec_to_public(const child_spec *s, ph_child_spec *ret) {
                         .cpu_weight = s->limits.cpu_weight,
                         .io_weight = s->limits.io_weight,
                 },
-                .stdout_output = (ph_output) s->output_stdout.kind,
-                .stdout_path = s->output_stdout.path,
-                .stderr_output = (ph_output) s->output_stderr.kind,
-                .stderr_path = s->output_stderr.path,
+                .stdout_output = (ph_output) s->stdout_output,
+                .stdout_path = x->stdout_path,
+                .stderr_output = (ph_output) s->stderr_output,
+                .stderr_path = x->stderr_path,
         };
 }

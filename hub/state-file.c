@@ -77,27 +77,28 @@ static json_object *strv_to_json(char *const *l) {
         return a;
 }
 
-static json_object *output_to_json(const child_output *o) {
+static json_object *output_to_json(child_output o) {
         _cleanup_json_ json_object *j = json_object_new_object();
 
-        if (!j || add(j, "kind", json_object_new_string(child_output_kind_to_string(o->kind))) < 0 ||
-            add_string_or_null(j, "path", o->path) < 0)
+        if (!j || add(j, "kind", json_object_new_string(child_output_kind_to_string(o.kind))) < 0 ||
+            add_string_or_null(j, "path", o.path) < 0)
                 return NULL;
         return TAKE_PTR(j);
 }
 
 static json_object *spec_to_json(const child_spec *s) {
         _cleanup_json_ json_object *j = json_object_new_object();
+        const child_spec_extra *x = child_spec_extra_of(s);
         json_object *limits;
 
         if (!j)
                 return NULL;
         if (add(j, "id", json_object_new_string(s->id)) < 0 || add(j, "argv", strv_to_json(s->argv)) < 0)
                 return NULL;
-        if (s->env ? add(j, "env", strv_to_json(s->env)) < 0 : add_string_or_null(j, "env", NULL) < 0)
+        if (x->env ? add(j, "env", strv_to_json(x->env)) < 0 : add_string_or_null(j, "env", NULL) < 0)
                 return NULL;
-        if (add_string_or_null(j, "cwd", s->cwd) < 0 || add_string_or_null(j, "user", s->user) < 0 ||
-            add_string_or_null(j, "group", s->group) < 0 ||
+        if (add_string_or_null(j, "cwd", x->cwd) < 0 || add_string_or_null(j, "user", x->user) < 0 ||
+            add_string_or_null(j, "group", x->group) < 0 ||
             add(j, "restart", json_object_new_string(child_restart_to_string(s->restart))) < 0 ||
             add(j, "ready", json_object_new_string(child_ready_to_string(s->ready))) < 0 ||
             add(j, "ready_timeout_usec", json_object_new_uint64(s->ready_timeout_usec)) < 0 ||
@@ -114,8 +115,8 @@ static json_object *spec_to_json(const child_spec *s) {
             add(limits, "cpu_weight", json_object_new_uint64(s->limits.cpu_weight)) < 0 ||
             add(limits, "io_weight", json_object_new_uint64(s->limits.io_weight)) < 0)
                 return NULL;
-        if (add(j, "stdout", output_to_json(&s->output_stdout)) < 0 ||
-            add(j, "stderr", output_to_json(&s->output_stderr)) < 0)
+        if (add(j, "stdout", output_to_json(child_spec_stdout(s))) < 0 ||
+            add(j, "stderr", output_to_json(child_spec_stderr(s))) < 0)
                 return NULL;
         return TAKE_PTR(j);
 }
@@ -333,6 +334,8 @@ static int get_output(decoder *d, json_object *o, const char *where, const char 
 static int decode_spec(decoder *d, json_object *o, const char *where, child_spec **ret) {
         _cleanup_child_spec_ child_spec *s = NULL;
         _cleanup_free_ char *restart = NULL, *ready = NULL;
+        child_spec_extra *x;
+        child_output output;
         json_object *limits;
         uint64_t burst;
         const char *field_name = NULL, *reason = NULL;
@@ -344,13 +347,18 @@ static int decode_spec(decoder *d, json_object *o, const char *where, child_spec
         if (!s)
                 return -ENOMEM;
         child_spec_init(s);
+        /* Allocated even when it stays empty: a plain spec, shared later
+         * (which leaves an empty one out). */
+        r = child_spec_extra_get(s, &x);
+        if (r < 0)
+                return r;
 
         if ((r = get_string(d, o, where, "id", false, &s->id)) < 0 ||
             (r = get_strv(d, o, where, "argv", false, &s->argv)) < 0 ||
-            (r = get_strv(d, o, where, "env", true, &s->env)) < 0 ||
-            (r = get_string(d, o, where, "cwd", true, &s->cwd)) < 0 ||
-            (r = get_string(d, o, where, "user", true, &s->user)) < 0 ||
-            (r = get_string(d, o, where, "group", true, &s->group)) < 0 ||
+            (r = get_strv(d, o, where, "env", true, &x->env)) < 0 ||
+            (r = get_string(d, o, where, "cwd", true, &x->cwd)) < 0 ||
+            (r = get_string(d, o, where, "user", true, &x->user)) < 0 ||
+            (r = get_string(d, o, where, "group", true, &x->group)) < 0 ||
             (r = get_string(d, o, where, "restart", false, &restart)) < 0 ||
             (r = get_string(d, o, where, "ready", false, &ready)) < 0 ||
             (r = get_u64(d, o, where, "ready_timeout_usec", &s->ready_timeout_usec)) < 0 ||
@@ -381,9 +389,16 @@ static int decode_spec(decoder *d, json_object *o, const char *where, child_spec
             (r = get_u64(d, limits, in_limits, "cpu_weight", &s->limits.cpu_weight)) < 0 ||
             (r = get_u64(d, limits, in_limits, "io_weight", &s->limits.io_weight)) < 0)
                 return r;
-        if ((r = get_output(d, o, where, "stdout", &s->output_stdout)) < 0 ||
-            (r = get_output(d, o, where, "stderr", &s->output_stderr)) < 0)
+        r = get_output(d, o, where, "stdout", &output);
+        if (r < 0)
                 return r;
+        s->stdout_output = output.kind;
+        x->stdout_path = output.path;
+        r = get_output(d, o, where, "stderr", &output);
+        if (r < 0)
+                return r;
+        s->stderr_output = output.kind;
+        x->stderr_path = output.path;
 
         if (child_spec_validate(s, &field_name, &reason) < 0)
                 return bad(d, "%s.%s: %s", where, field_name ?: "?", reason ?: "invalid");

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 
-/* Child specs: defaults, validation naming the bad field, copies, enum
- * strings, and exit-reason descriptions. No kernel needed. */
+/* Child specs: defaults, validation naming the bad field, copies, shared
+ * blocks with and without the extra fields, conversions to and from the
+ * public spec, enum strings, and exit-reason descriptions. No kernel
+ * needed. */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 
 #include "child-exit.h"
 #include "child-spec.h"
+#include "hub-internal.h"
 
 static char *true_argv[] = { "/bin/true", NULL };
 
@@ -43,7 +46,10 @@ static void test_defaults(void **state) {
         assert_int_equal(s.restart_interval_usec, 10 * USEC_PER_SEC);
         assert_int_equal(s.restart_delay_usec, 100 * USEC_PER_MSEC);
         assert_int_equal(s.shutdown_timeout_usec, 5 * USEC_PER_SEC);
-        assert_int_equal(s.output_stdout.kind, CHILD_OUTPUT_INHERIT);
+        assert_int_equal(s.stdout_output, CHILD_OUTPUT_INHERIT);
+        assert_int_equal(s.stderr_output, CHILD_OUTPUT_INHERIT);
+        assert_null(s.extra);
+        assert_null(child_spec_extra_of(&s)->cwd);
         assert_true(cgroup_policy_is_empty(&s.limits));
 }
 
@@ -71,38 +77,207 @@ static void test_validate(void **state) {
         s = valid(); s.restart = 7; expect_field(s, "restart");
         s = valid(); s.ready = -1; expect_field(s, "ready");
         s = valid(); s.ready = CHILD_READY_NOTIFY; s.ready_timeout_usec = 0; expect_field(s, "ready_timeout");
-        s = valid(); s.cwd = "relative"; expect_field(s, "cwd");
-        s = valid(); s.user = ""; expect_field(s, "user");
-        s = valid(); s.group = ""; expect_field(s, "group");
+        s = valid(); s.restart = _CHILD_RESTART_INVALID; expect_field(s, "restart");
+        s = valid(); s.extra = &(child_spec_extra) { .cwd = "relative" }; expect_field(s, "cwd");
+        s = valid(); s.extra = &(child_spec_extra) { .user = "" }; expect_field(s, "user");
+        s = valid(); s.extra = &(child_spec_extra) { .group = "" }; expect_field(s, "group");
         s = valid(); s.restart_burst = 0; expect_field(s, "restart_burst");
         s = valid(); s.restart_interval_usec = 0; expect_field(s, "restart_interval");
-        s = valid(); s.output_stdout.kind = CHILD_OUTPUT_FILE; expect_field(s, "stdout");
-        s = valid(); s.output_stderr.kind = CHILD_OUTPUT_FILE; s.output_stderr.path = "rel"; expect_field(s, "stderr");
-        s = valid(); s.output_stdout.path = "/x"; expect_field(s, "stdout");
-        s = valid(); s.env = (char *[]) { "NOEQUALS", NULL }; expect_field(s, "env");
-        s = valid(); s.env = (char *[]) { "=value", NULL }; expect_field(s, "env");
+        s = valid(); s.stdout_output = CHILD_OUTPUT_FILE; expect_field(s, "stdout");
+        s = valid(); s.stderr_output = CHILD_OUTPUT_FILE; s.extra = &(child_spec_extra) { .stderr_path = "rel" };
+        expect_field(s, "stderr");
+        s = valid(); s.extra = &(child_spec_extra) { .stdout_path = "/x" }; expect_field(s, "stdout");
+        s = valid(); s.stderr_output = _CHILD_OUTPUT_KIND_INVALID; expect_field(s, "stderr");
+        s = valid(); s.extra = &(child_spec_extra) { .env = (char *[]) { "NOEQUALS", NULL } }; expect_field(s, "env");
+        s = valid(); s.extra = &(child_spec_extra) { .env = (char *[]) { "=value", NULL } }; expect_field(s, "env");
+        /* An extra with nothing set is the same as none. */
+        s = valid(); s.extra = &(child_spec_extra) {};
+        assert_int_equal(child_spec_validate(&s, NULL, NULL), 0);
+
+        /* Wider values for the 8-bit enum fields never wrap into valid ones. */
+        assert_int_equal(child_enum_or_invalid(CHILD_RESTART_TEMPORARY, _CHILD_RESTART_MAX), CHILD_RESTART_TEMPORARY);
+        assert_int_equal(child_enum_or_invalid(256 + CHILD_RESTART_TRANSIENT, _CHILD_RESTART_MAX), -EINVAL);
+        assert_int_equal(child_enum_or_invalid(-1, _CHILD_RESTART_MAX), -EINVAL);
+        assert_int_equal(child_enum_or_invalid(_CHILD_READY_MAX, _CHILD_READY_MAX), -EINVAL);
+        assert_int_equal(child_enum_or_invalid(INT64_MIN, _CHILD_OUTPUT_KIND_MAX), -EINVAL);
+}
+
+/* Every field of s (all the optional ones set, as by every_field()) in c. */
+static char *every_argv[] = { "/bin/echo", "one", "two", NULL };
+static char *every_env[] = { "A=1", "B=2", NULL };
+
+static child_spec every_field(child_spec_extra *x) {
+        child_spec s;
+
+        child_spec_init(&s);
+        *x = (child_spec_extra) {
+                .env = every_env,
+                .cwd = "/tmp",
+                .user = "nobody",
+                .group = "nogroup",
+                .stdout_path = "/tmp/out",
+                .stderr_path = "/tmp/err",
+        };
+        s.id = "every";
+        s.argv = every_argv;
+        s.extra = x;
+        s.restart = CHILD_RESTART_TEMPORARY;
+        s.ready = CHILD_READY_NOTIFY;
+        s.ready_timeout_usec = 3 * USEC_PER_SEC;
+        s.shutdown_timeout_usec = 4 * USEC_PER_SEC;
+        s.restart_burst = 9;
+        s.restart_interval_usec = 5 * USEC_PER_SEC;
+        s.restart_delay_usec = 6 * USEC_PER_MSEC;
+        s.restart_delay_max_usec = 7 * USEC_PER_SEC;
+        s.limits = (cgroup_policy) { .memory_max = CGROUP_LIMIT_MAX, .pids_max = 64, .cpu_weight = 10000, .io_weight = 1 };
+        s.stdout_output = CHILD_OUTPUT_FILE;
+        s.stderr_output = CHILD_OUTPUT_FILE;
+        return s;
+}
+
+static void assert_every_field(const child_spec *c) {
+        const child_spec_extra *x = child_spec_extra_of(c);
+
+        assert_non_null(c->extra);
+        assert_string_equal(c->id, "every");
+        for (size_t i = 0; every_argv[i]; i++)
+                assert_string_equal(c->argv[i], every_argv[i]);
+        assert_null(c->argv[3]);
+        assert_string_equal(x->env[0], "A=1");
+        assert_string_equal(x->env[1], "B=2");
+        assert_null(x->env[2]);
+        assert_string_equal(x->cwd, "/tmp");
+        assert_string_equal(x->user, "nobody");
+        assert_string_equal(x->group, "nogroup");
+        assert_string_equal(x->stdout_path, "/tmp/out");
+        assert_string_equal(x->stderr_path, "/tmp/err");
+        assert_int_equal(c->restart, CHILD_RESTART_TEMPORARY);
+        assert_int_equal(c->ready, CHILD_READY_NOTIFY);
+        assert_int_equal(c->ready_timeout_usec, 3 * USEC_PER_SEC);
+        assert_int_equal(c->shutdown_timeout_usec, 4 * USEC_PER_SEC);
+        assert_int_equal(c->restart_burst, 9);
+        assert_int_equal(c->restart_interval_usec, 5 * USEC_PER_SEC);
+        assert_int_equal(c->restart_delay_usec, 6 * USEC_PER_MSEC);
+        assert_int_equal(c->restart_delay_max_usec, 7 * USEC_PER_SEC);
+        assert_true(c->limits.memory_max == CGROUP_LIMIT_MAX);
+        assert_int_equal(c->limits.pids_max, 64);
+        assert_int_equal(c->limits.cpu_weight, 10000);
+        assert_int_equal(c->limits.io_weight, 1);
+        assert_int_equal(c->stdout_output, CHILD_OUTPUT_FILE);
+        assert_int_equal(c->stderr_output, CHILD_OUTPUT_FILE);
+        assert_int_equal(child_spec_validate(c, NULL, NULL), 0);
+}
+
+/* A spec with every field set survives share, copy, share again and the
+ * trip through the public spec; the shared block holds all of it. */
+static void test_every_field_round_trip(void **state) {
+        child_spec_extra x;
+        child_spec s = every_field(&x);
+        child_spec *shared = NULL, *plain = NULL, *again = NULL, *converted = NULL;
+        ph_child_spec pub;
+        _cleanup_free_ char *error = NULL;
+
+        assert_int_equal(child_spec_validate(&s, NULL, NULL), 0);
+        assert_int_equal(child_spec_share(&s, &shared), 0);
+        assert_every_field(shared);
+        /* The extra fields and every string inside the one block, after
+         * the struct. */
+        assert_ptr_equal(shared->extra, (child_spec_extra *) (shared + 1));
+        assert_true((char *) shared->argv > (char *) shared->extra);
+        assert_true(shared->extra->stderr_path > shared->id && shared->extra->env[1] > shared->argv[2]);
+
+        assert_int_equal(child_spec_copy(shared, &plain), 0);
+        assert_false(child_spec_is_shared(plain));
+        assert_ptr_not_equal(plain->extra, shared->extra);
+        assert_ptr_not_equal(plain->extra->cwd, shared->extra->cwd);
+        assert_every_field(plain);
+        assert_int_equal(child_spec_share(plain, &again), 0);
+        assert_every_field(again);
+
+        hub_spec_to_public(again, &pub);
+        assert_int_equal(pub.stdout_output, PH_OUTPUT_FILE);
+        assert_string_equal(pub.group, "nogroup");
+        assert_int_equal(hub_spec_from_public(&pub, &converted, &error), 0);
+        assert_every_field(converted);
+
+        assert_null(child_spec_free(converted));
+        assert_null(child_spec_free(again));
+        assert_null(child_spec_free(plain));
+        assert_null(child_spec_free(shared));
+}
+
+/* The public enums are ints; the internal fields 8 bits: a value that
+ * would wrap into a valid one (256 + 1) is refused, naming the field. */
+static void test_public_enums_out_of_range(void **state) {
+        ph_child_spec pub;
+        child_spec *c = NULL;
+        const char *argv[] = { "/bin/true", NULL };
+        char *error = NULL;
+
+        ph_child_spec_init(&pub);
+        pub.id = "wide";
+        pub.argv = argv;
+        assert_int_equal(hub_spec_from_public(&pub, &c, &error), 0);
+        assert_null(c->extra);
+        assert_null(child_spec_free(c));
+
+        pub.restart = (ph_restart) (256 + PH_RESTART_TRANSIENT);
+        assert_int_equal(hub_spec_from_public(&pub, &c, &error), -EINVAL);
+        assert_string_equal(error, "child wide: restart: is not one of permanent, transient, temporary");
+        pub.restart = PH_RESTART_PERMANENT;
+        pub.ready = (ph_ready) (256 + PH_READY_NOTIFY);
+        assert_int_equal(hub_spec_from_public(&pub, &c, &error), -EINVAL);
+        assert_non_null(strstr(error, ": ready: "));
+        pub.ready = PH_READY_EXEC;
+        pub.stdout_output = (ph_output) (256 + PH_OUTPUT_NULL);
+        assert_int_equal(hub_spec_from_public(&pub, &c, &error), -EINVAL);
+        assert_non_null(strstr(error, ": stdout: "));
+        pub.stdout_output = PH_OUTPUT_INHERIT;
+        pub.stderr_output = (ph_output) -1;
+        assert_int_equal(hub_spec_from_public(&pub, &c, &error), -EINVAL);
+        assert_non_null(strstr(error, ": stderr: "));
+        free(error);
 }
 
 static void test_copy(void **state) {
         child_spec s = valid();
         child_spec *c = NULL;
 
-        s.env = (char *[]) { "A=1", "B=2", NULL };
-        s.cwd = "/tmp";
-        s.user = "nobody";
-        s.output_stdout = (child_output) { .kind = CHILD_OUTPUT_FILE, .path = "/tmp/x" };
+        s.extra = &(child_spec_extra) {
+                .env = (char *[]) { "A=1", "B=2", NULL },
+                .cwd = "/tmp",
+                .user = "nobody",
+                .stdout_path = "/tmp/x",
+        };
+        s.stdout_output = CHILD_OUTPUT_FILE;
         s.limits.memory_max = 1 << 20;
         assert_int_equal(child_spec_copy(&s, &c), 0);
         assert_ptr_not_equal(c->id, s.id);
         assert_string_equal(c->id, "web");
         assert_string_equal(c->argv[0], "/bin/true");
         assert_null(c->argv[1]);
-        assert_string_equal(c->env[1], "B=2");
-        assert_string_equal(c->cwd, "/tmp");
-        assert_string_equal(c->user, "nobody");
-        assert_null(c->group);
-        assert_string_equal(c->output_stdout.path, "/tmp/x");
+        assert_ptr_not_equal(c->extra, s.extra);
+        assert_string_equal(c->extra->env[1], "B=2");
+        assert_string_equal(c->extra->cwd, "/tmp");
+        assert_string_equal(c->extra->user, "nobody");
+        assert_null(c->extra->group);
+        assert_string_equal(c->extra->stdout_path, "/tmp/x");
+        assert_int_equal(c->stdout_output, CHILD_OUTPUT_FILE);
         assert_int_equal(c->limits.memory_max, 1 << 20);
+        assert_null(child_spec_free(c));
+
+        /* An extra with nothing set is not copied. */
+        s.extra = &(child_spec_extra) {};
+        assert_int_equal(child_spec_copy(&s, &c), 0);
+        assert_null(c->extra);
+        /* Set field by field on a plain spec: allocated on first use. */
+        child_spec_extra *x = NULL;
+        assert_int_equal(child_spec_extra_get(c, &x), 0);
+        assert_ptr_equal(c->extra, x);
+        x->cwd = strdup("/");
+        assert_non_null(x->cwd);
+        assert_int_equal(child_spec_extra_get(c, &x), 0);
+        assert_ptr_equal(c->extra, x);
         assert_null(child_spec_free(c));
 
         assert_int_equal(child_spec_copy(NULL, &c), -EINVAL);
@@ -117,10 +292,13 @@ static void test_share(void **state) {
         child_spec s = valid();
         child_spec *a = NULL, *b = NULL, *plain = NULL;
 
-        s.env = (char *[]) { "A=1", "B=2", NULL };
-        s.cwd = "/tmp";
-        s.group = "users";
-        s.output_stderr = (child_output) { .kind = CHILD_OUTPUT_FILE, .path = "/tmp/err" };
+        s.extra = &(child_spec_extra) {
+                .env = (char *[]) { "A=1", "B=2", NULL },
+                .cwd = "/tmp",
+                .group = "users",
+                .stderr_path = "/tmp/err",
+        };
+        s.stderr_output = CHILD_OUTPUT_FILE;
         s.restart_burst = 7;
         assert_false(child_spec_is_shared(&s));
         assert_int_equal(child_spec_share(&s, &a), 0);
@@ -130,17 +308,19 @@ static void test_share(void **state) {
         assert_string_equal(a->id, "web");
         assert_string_equal(a->argv[0], "/bin/true");
         assert_null(a->argv[1]);
-        assert_string_equal(a->env[0], "A=1");
-        assert_string_equal(a->env[1], "B=2");
-        assert_null(a->env[2]);
-        assert_string_equal(a->cwd, "/tmp");
-        assert_null(a->user);
-        assert_string_equal(a->group, "users");
-        assert_null(a->output_stdout.path);
-        assert_string_equal(a->output_stderr.path, "/tmp/err");
+        assert_string_equal(a->extra->env[0], "A=1");
+        assert_string_equal(a->extra->env[1], "B=2");
+        assert_null(a->extra->env[2]);
+        assert_string_equal(a->extra->cwd, "/tmp");
+        assert_null(a->extra->user);
+        assert_string_equal(a->extra->group, "users");
+        assert_null(a->extra->stdout_path);
+        assert_string_equal(a->extra->stderr_path, "/tmp/err");
+        assert_int_equal(a->stderr_output, CHILD_OUTPUT_FILE);
         assert_int_equal(a->restart_burst, 7);
         /* Everything inside the one block. */
-        assert_true((char *) a->argv > (char *) a && a->output_stderr.path > a->id);
+        assert_true((char *) a->extra > (char *) a && (char *) a->argv > (char *) a->extra &&
+                    a->extra->stderr_path > a->id);
         assert_int_equal(child_spec_validate(a, NULL, NULL), 0);
 
         /* Shared again: the same block, one more reference. */
@@ -150,14 +330,14 @@ static void test_share(void **state) {
         /* A copy of a shared spec is plain and deep. */
         assert_int_equal(child_spec_copy(a, &plain), 0);
         assert_false(child_spec_is_shared(plain));
-        assert_ptr_not_equal(plain->env[1], a->env[1]);
-        assert_string_equal(plain->env[1], "B=2");
+        assert_ptr_not_equal(plain->extra->env[1], a->extra->env[1]);
+        assert_string_equal(plain->extra->env[1], "B=2");
         assert_null(child_spec_free(plain));
 
         assert_null(child_spec_free(a));
         /* b still reads the block. */
         assert_int_equal(b->n_ref, 1);
-        assert_string_equal(b->output_stderr.path, "/tmp/err");
+        assert_string_equal(b->extra->stderr_path, "/tmp/err");
         assert_null(child_spec_free(b));
 
         /* Without argv or env (a registry spec known only by its id). */
@@ -166,8 +346,16 @@ static void test_share(void **state) {
         bare.id = "bare";
         assert_int_equal(child_spec_share(&bare, &a), 0);
         assert_null(a->argv);
-        assert_null(a->env);
+        assert_null(a->extra);
         assert_string_equal(a->id, "bare");
+        assert_null(child_spec_free(a));
+
+        /* An extra with nothing set stays out of the block. */
+        s.extra = &(child_spec_extra) {};
+        assert_int_equal(child_spec_share(&s, &a), 0);
+        assert_null(a->extra);
+        assert_null(child_spec_extra_of(a)->env);
+        assert_string_equal(a->argv[0], "/bin/true");
         assert_null(child_spec_free(a));
 
         assert_int_equal(child_spec_share(NULL, &a), -EINVAL);
@@ -238,6 +426,8 @@ int main(void) {
                 cmocka_unit_test(test_validate),
                 cmocka_unit_test(test_copy),
                 cmocka_unit_test(test_share),
+                cmocka_unit_test(test_every_field_round_trip),
+                cmocka_unit_test(test_public_enums_out_of_range),
                 cmocka_unit_test(test_strings),
                 cmocka_unit_test(test_exit_reasons),
         };

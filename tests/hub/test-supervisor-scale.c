@@ -47,7 +47,7 @@ static void test_ten_thousand_children(void **state) {
                 for (unsigned i = started; i < batch_end; i++) {
                         snprintf(id, sizeof(id), "c%05u", i);
                         spec_for(&spec, id, ((char *[]) { TEST_CHILD_PATH, "sleep", NULL }));
-                        spec.output_stdout.kind = CHILD_OUTPUT_NULL;
+                        spec.stdout_output = CHILD_OUTPUT_NULL;
                         int r = supervisor_start_child(f->sup, &spec, fixture_on_start, f, NULL);
                         if (r < 0)
                                 fail_msg("start %s: %s", id, strerror(-r));

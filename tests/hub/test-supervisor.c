@@ -531,7 +531,7 @@ static void test_exit_reasons(void **state) {
         assert_non_null(mkdtemp(dir));
         spec_for(&dump, "dump", CHILD("dump"));
         dump.restart = CHILD_RESTART_TEMPORARY;
-        dump.cwd = dir;
+        dump.extra = &(child_spec_extra) { .cwd = dir };
         assert_int_equal(fixture_start(f, &dump, 5000), 0);
         assert_true(RUN_UNTIL(f, fixture_last_event(f, "dump", SUPERVISOR_EVENT_REMOVED), 10000));
         e = fixture_last_event(f, "dump", SUPERVISOR_EVENT_EXITED);
@@ -567,8 +567,8 @@ static void test_output_to_file_and_environment(void **state) {
         assert_true(fd >= 0);
         close(fd);
         spec_for(&spec, "printer", CHILD("print", "hello from the child"));
-        spec.output_stdout = (child_output) { .kind = CHILD_OUTPUT_FILE, .path = out };
-        spec.output_stderr = (child_output) { .kind = CHILD_OUTPUT_FILE, .path = out };
+        spec.stdout_output = spec.stderr_output = CHILD_OUTPUT_FILE;
+        spec.extra = &(child_spec_extra) { .stdout_path = out, .stderr_path = out };
         assert_int_equal(fixture_start(f, &spec, 5000), 0);
         assert_true(RUN_UNTIL(f, file_contains(out, "hello from the child", 2), 5000));
 
@@ -576,8 +576,8 @@ static void test_output_to_file_and_environment(void **state) {
         assert_int_equal(truncate(out, 0), 0);
         setenv("NOTIFY_SOCKET", "/run/not-for-children", 1);
         spec_for(&spec, "env", CHILD("printenv", "ONLY", "PROCESSHUB_CHILD_ID", "NOTIFY_SOCKET", "HOME"));
-        spec.env = (char *[]) { "ONLY=this", NULL };
-        spec.output_stdout = (child_output) { .kind = CHILD_OUTPUT_FILE, .path = out };
+        spec.stdout_output = CHILD_OUTPUT_FILE;
+        spec.extra = &(child_spec_extra) { .env = (char *[]) { "ONLY=this", NULL }, .stdout_path = out };
         int r = fixture_start(f, &spec, 5000);
         unsetenv("NOTIFY_SOCKET");
         assert_int_equal(r, 0);
@@ -596,7 +596,7 @@ static void test_output_to_journal(void **state) {
 
         snprintf(id, sizeof(id), "journal-%d", (int) getpid());
         spec_for(&spec, id, CHILD("print", "to the journal"));
-        spec.output_stdout.kind = CHILD_OUTPUT_JOURNAL;
+        spec.stdout_output = CHILD_OUTPUT_JOURNAL;
         int r = supervisor_start_child(f->sup, &spec, fixture_on_start, f, &reason);
 
         if (!path_exists("/run/systemd/journal/stdout")) {
@@ -620,7 +620,7 @@ static void test_runs_as_user(void **state) {
         unsigned uid = 0, gid = 0;
 
         spec_for(&spec, "nobody", CHILD("sleep"));
-        spec.user = "nobody";
+        spec.extra = &(child_spec_extra) { .user = "nobody" };
         assert_int_equal(fixture_start(f, &spec, 5000), 0);
         pid_t pid = supervisor_child_pid(supervisor_find_child(f->sup, "nobody"));
         snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
@@ -635,7 +635,7 @@ static void test_runs_as_user(void **state) {
         assert_int_equal(gid, 65534);
 
         spec_for(&spec, "nouser", CHILD("sleep"));
-        spec.user = "no-such-user-here";
+        spec.extra = &(child_spec_extra) { .user = "no-such-user-here" };
         assert_int_equal(supervisor_start_child(f->sup, &spec, NULL, NULL, NULL), -ESRCH);
 }
 

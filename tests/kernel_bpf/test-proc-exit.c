@@ -218,7 +218,7 @@ static void test_core_dump(void **state) {
         assert_non_null(mkdtemp(p->tmpdir));
         spec_for(&spec, "dumper", LATER("dump"));
         spec.restart = CHILD_RESTART_TEMPORARY;
-        spec.cwd = p->tmpdir;
+        spec.extra = &(child_spec_extra) { .cwd = p->tmpdir };
         pid_t pid = start_child(p, &spec, &leaf);
         assert_true(RUN_UNTIL(p->f, find_event(p, pid), 10000));
 

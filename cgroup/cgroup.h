@@ -94,9 +94,19 @@ cgroup_hierarchy *cgroup_hierarchy_free(cgroup_hierarchy *h);
 typedef struct cgroup_policy {
         uint64_t memory_max; /* bytes */
         uint64_t pids_max;
-        uint64_t cpu_weight; /* 1..10000, v2 semantics (cpu.shares = w * 1024 / 100 on v1) */
-        uint64_t io_weight;  /* 1..10000 (blkio.weight 10..1000 on v1) */
+        /* 16 bits hold every weight: a policy is 24 bytes instead of 32 in
+         * every child spec. A wider value is checked with
+         * cgroup_weight_fits() before it is stored, so that it cannot wrap
+         * into a valid weight. */
+        uint16_t cpu_weight; /* 1..10000, v2 semantics (cpu.shares = w * 1024 / 100 on v1) */
+        uint16_t io_weight;  /* 1..10000 (blkio.weight 10..1000 on v1) */
 } cgroup_policy;
+
+/* Whether a weight from a wider field (the public API's, a file's) may be
+ * stored in a policy: not set (0) or in range. */
+static inline bool cgroup_weight_fits(uint64_t weight) {
+        return weight <= CGROUP_WEIGHT_MAX;
+}
 
 /* NULL counts as empty. */
 bool cgroup_policy_is_empty(const cgroup_policy *p);

@@ -257,7 +257,7 @@ static int spec_from_json(json_object *j, const char *id, child_spec **ret) {
         child_spec_extra extra = {};
         child_spec view;
         int restart, ready, out, err;
-        uint64_t burst;
+        uint64_t burst, cpu_weight = 0, io_weight = 0;
         int r;
 
         child_spec_init(&view);
@@ -339,9 +339,13 @@ static int spec_from_json(json_object *j, const char *id, child_spec **ret) {
                         return r;
                 if ((r = json_limit(limits, "memory_max", &view.limits.memory_max)) < 0 ||
                     (r = json_limit(limits, "pids_max", &view.limits.pids_max)) < 0 ||
-                    (r = json_limit(limits, "cpu_weight", &view.limits.cpu_weight)) < 0 ||
-                    (r = json_limit(limits, "io_weight", &view.limits.io_weight)) < 0)
+                    (r = json_limit(limits, "cpu_weight", &cpu_weight)) < 0 ||
+                    (r = json_limit(limits, "io_weight", &io_weight)) < 0)
                         return r;
+                if (!cgroup_weight_fits(cpu_weight) || !cgroup_weight_fits(io_weight))
+                        return -EBADMSG;
+                view.limits.cpu_weight = (uint16_t) cpu_weight;
+                view.limits.io_weight = (uint16_t) io_weight;
         }
         return child_spec_share(&view, ret);
 }

@@ -92,6 +92,10 @@ void hub_hook(ph_hub *hub, const ph_hook_event *event);
  * reason when it is not valid ("child web: argv: needs at least the
  * program"). */
 int hub_spec_from_public(const ph_child_spec *spec, child_spec **ret, char **ret_error_text);
+/* The public limits as a policy. -EINVAL for a weight above 10000, which
+ * the policy's 16-bit weights could not hold; *ret_reason then names it in
+ * the words of cgroup_policy_check() ("cpu_weight: outside 1..10000"). */
+int hub_policy_from_public(const ph_limits *limits, cgroup_policy *ret, const char **ret_reason);
 /* The public view of an internal spec: pointers into it (no copy). */
 void hub_spec_to_public(const child_spec *spec, ph_child_spec *ret);
 

@@ -305,16 +305,17 @@ _public_ int ph_hub_start(const ph_hub_config *config, ph_hub **ret_hub, char **
                 hub_error_text(ret_error_text, "own cgroup subtree cannot be used: %s", strerror(-r));
                 goto fail;
         }
+        cgroup_policy policy;
+        r = hub_policy_from_public(&config->limits, &policy, &reason);
+        if (r < 0) {
+                hub_error_text(ret_error_text, "hub %s: %s", hub->hub_id, reason);
+                goto fail;
+        }
         supervisor_options so = {
                 .name = hub->hub_id,
                 .max_restarts = config->dsup_max_restarts,
                 .max_seconds = config->dsup_max_seconds,
-                .policy = {
-                        .memory_max = config->limits.memory_max,
-                        .pids_max = config->limits.pids_max,
-                        .cpu_weight = config->limits.cpu_weight,
-                        .io_weight = config->limits.io_weight,
-                },
+                .policy = policy,
                 .on_event = hub_on_supervisor_event,
                 .resolve_exit = hub_kernel_resolve_exit,
                 .userdata = hub,

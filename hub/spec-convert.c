@@ -40,9 +40,32 @@ void hub_error_text(char **ret, const char *fmt, ...) {
         va_end(ap);
 }
 
+int hub_policy_from_public(const ph_limits *limits, cgroup_policy *ret, const char **ret_reason) {
+        assert(limits);
+        assert(ret);
+        assert(ret_reason);
+
+        if (!cgroup_weight_fits(limits->cpu_weight)) {
+                *ret_reason = "cpu_weight: outside 1..10000";
+                return -EINVAL;
+        }
+        if (!cgroup_weight_fits(limits->io_weight)) {
+                *ret_reason = "io_weight: outside 1..10000";
+                return -EINVAL;
+        }
+        *ret = (cgroup_policy) {
+                .memory_max = limits->memory_max,
+                .pids_max = limits->pids_max,
+                .cpu_weight = (uint16_t) limits->cpu_weight,
+                .io_weight = (uint16_t) limits->io_weight,
+        };
+        return 0;
+}
+
 int hub_spec_from_public(const ph_child_spec *p, child_spec **ret, char **ret_error_text) {
         const char *field = NULL, *reason = NULL;
         child_spec_extra extra;
+        cgroup_policy limits;
         child_spec view;
         int r;
 
@@ -51,6 +74,15 @@ int hub_spec_from_public(const ph_child_spec *p, child_spec **ret, char **ret_er
         if (!p) {
                 hub_error_text(ret_error_text, "child spec is missing");
                 return -EINVAL;
+        }
+
+        r = hub_policy_from_public(&p->limits, &limits, &reason);
+        if (r < 0) {
+                if (p->id && child_id_validate(p->id, NULL) >= 0)
+                        hub_error_text(ret_error_text, "child %s: %s", p->id, reason);
+                else
+                        hub_error_text(ret_error_text, "child spec: %s", reason);
+                return r;
         }
 
         /* A borrowed view first: validation names the field, then one deep
@@ -77,12 +109,7 @@ int hub_spec_from_public(const ph_child_spec *p, child_spec **ret, char **ret_er
                 .restart_interval_usec = ms_to_usec(p->restart_interval_ms),
                 .restart_delay_usec = ms_to_usec(p->restart_delay_ms),
                 .restart_delay_max_usec = ms_to_usec(p->restart_delay_max_ms),
-                .limits = {
-                        .memory_max = p->limits.memory_max,
-                        .pids_max = p->limits.pids_max,
-                        .cpu_weight = p->limits.cpu_weight,
-                        .io_weight = p->limits.io_weight,
-                },
+                .limits = limits,
                 .stdout_output = child_enum_or_invalid(p->stdout_output, _CHILD_OUTPUT_KIND_MAX),
                 .stderr_output = child_enum_or_invalid(p->stderr_output, _CHILD_OUTPUT_KIND_MAX),
         };

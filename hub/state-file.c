@@ -337,7 +337,7 @@ static int decode_spec(decoder *d, json_object *o, const char *where, child_spec
         child_spec_extra *x;
         child_output output;
         json_object *limits;
-        uint64_t burst;
+        uint64_t burst, cpu_weight, io_weight;
         const char *field_name = NULL, *reason = NULL;
         int r;
 
@@ -386,9 +386,15 @@ static int decode_spec(decoder *d, json_object *o, const char *where, child_spec
                 return -ENOMEM;
         if ((r = get_u64(d, limits, in_limits, "memory_max", &s->limits.memory_max)) < 0 ||
             (r = get_u64(d, limits, in_limits, "pids_max", &s->limits.pids_max)) < 0 ||
-            (r = get_u64(d, limits, in_limits, "cpu_weight", &s->limits.cpu_weight)) < 0 ||
-            (r = get_u64(d, limits, in_limits, "io_weight", &s->limits.io_weight)) < 0)
+            (r = get_u64(d, limits, in_limits, "cpu_weight", &cpu_weight)) < 0 ||
+            (r = get_u64(d, limits, in_limits, "io_weight", &io_weight)) < 0)
                 return r;
+        if (!cgroup_weight_fits(cpu_weight))
+                return bad(d, "%s.cpu_weight: outside 1..10000", in_limits);
+        if (!cgroup_weight_fits(io_weight))
+                return bad(d, "%s.io_weight: outside 1..10000", in_limits);
+        s->limits.cpu_weight = (uint16_t) cpu_weight;
+        s->limits.io_weight = (uint16_t) io_weight;
         r = get_output(d, o, where, "stdout", &output);
         if (r < 0)
                 return r;

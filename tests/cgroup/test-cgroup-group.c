@@ -418,7 +418,7 @@ static void test_refused_creates_nothing(void **state) {
 
         assert_int_equal(cgroup_group_new(t, NULL, name, &(cgroup_policy) { .pids_max = 5, .io_weight = 100 }, &g),
                          -EOPNOTSUPP);
-        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, &(cgroup_policy) { .cpu_weight = 0xfffff }, &g),
+        assert_int_equal(cgroup_group_new(test_subtree, NULL, name, &(cgroup_policy) { .cpu_weight = UINT16_MAX }, &g),
                          -EINVAL);
         assert_ptr_equal(g, (cgroup_group *) 0x1);
 

@@ -54,7 +54,13 @@ static void test_ranges(void **state) {
         assert_int_equal(cgroup_policy_check(&h, &(cgroup_policy) { .cpu_weight = CGROUP_WEIGHT_MAX + 1 }, &reason),
                          -EINVAL);
         assert_non_null(strstr(reason, "cpu_weight"));
-        assert_int_equal(cgroup_policy_check(&h, &(cgroup_policy) { .cpu_weight = CGROUP_LIMIT_MAX }, NULL), -EINVAL);
+        /* The largest a policy holds; wider values must pass cgroup_weight_fits() first. */
+        assert_int_equal(cgroup_policy_check(&h, &(cgroup_policy) { .cpu_weight = UINT16_MAX }, NULL), -EINVAL);
+        assert_true(cgroup_weight_fits(0));
+        assert_true(cgroup_weight_fits(CGROUP_WEIGHT_MAX));
+        assert_false(cgroup_weight_fits(CGROUP_WEIGHT_MAX + 1));
+        assert_false(cgroup_weight_fits(UINT16_MAX + 2ULL)); /* would wrap to 1 */
+        assert_false(cgroup_weight_fits(CGROUP_LIMIT_MAX));
         assert_int_equal(cgroup_policy_check(&h, &(cgroup_policy) { .io_weight = CGROUP_WEIGHT_MAX + 1 }, &reason),
                          -EINVAL);
         assert_non_null(strstr(reason, "io_weight"));
@@ -75,7 +81,7 @@ static void test_missing_controller(void **state) {
         assert_null(reason);
 
         /* a bad value is reported before a missing controller */
-        assert_int_equal(cgroup_policy_check(&h, &(cgroup_policy) { .memory_max = 1, .cpu_weight = 0xffffff }, &reason),
+        assert_int_equal(cgroup_policy_check(&h, &(cgroup_policy) { .memory_max = 1, .cpu_weight = UINT16_MAX }, &reason),
                          -EINVAL);
         assert_non_null(strstr(reason, "cpu_weight"));
 

@@ -260,6 +260,8 @@ static void test_decode_malformed(void **state) {
                 "{\"id\":\"a\",\"instances\":[],\"spec\":{\"id\":\"b\"}}",
                 "{\"id\":\"a\",\"instances\":[],\"spec\":{\"restart\":\"sometimes\"}}",
                 "{\"id\":\"a\",\"instances\":[],\"spec\":{\"limits\":{\"memory_max\":\"lots\"}}}",
+                "{\"id\":\"a\",\"instances\":[],\"spec\":{\"limits\":{\"cpu_weight\":65537}}}", /* not 1 */
+                "{\"id\":\"a\",\"instances\":[],\"spec\":{\"limits\":{\"io_weight\":10001}}}",
                 "{\"id\":\"a\",\"instances\":[],\"spec\":{\"ready_timeout_ms\":true}}",
                 "{\"id\":\"a\",\"instances\":[],\"metadata\":{\"k\":1}}",
                 "[]",

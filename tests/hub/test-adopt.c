@@ -794,6 +794,9 @@ static void test_state_file_refused(void **state) {
                 { "\"restart\":\"transient\"", "\"restart\":\"sometimes\"", "restart: unknown \"sometimes\"" },
                 { "\"kind\":\"file\"", "\"kind\":7", "children[0].spec.stdout.kind: not a string" },
                 { "\"pids_max\":64", "\"pids_max\":-64", "children[0].spec.limits.pids_max: negative" },
+                /* 16-bit weights in a policy: 65537 must not become 1. */
+                { "\"cpu_weight\":0", "\"cpu_weight\":65537", "children[0].spec.limits.cpu_weight: outside 1..10000" },
+                { "\"io_weight\":0", "\"io_weight\":10001", "children[0].spec.limits.io_weight: outside 1..10000" },
                 { "[[\"k1\",\"v1\"],", "[[\"k1\",\"v1\",\"x\"],", "children[0].metadata[0]: not a [key, value] pair" },
                 { "[[\"k1\",\"v1\"],", "[[\"k1\",1],", "children[0].metadata[0]: not a [key, value] pair" },
                 { "[[\"k1\",\"v1\"],", "[[\"k1\"],", "children[0].metadata[0]: not a [key, value] pair" },

@@ -206,9 +206,10 @@ static void test_every_field_round_trip(void **state) {
         assert_null(child_spec_free(shared));
 }
 
-/* The public enums are ints; the internal fields 8 bits: a value that
- * would wrap into a valid one (256 + 1) is refused, naming the field. */
-static void test_public_enums_out_of_range(void **state) {
+/* The public enums are ints and the weights 64 bits; the internal fields 8
+ * and 16 bits: a value that would wrap into a valid one (256 + 1, 65536 +
+ * 1) is refused, naming the field. */
+static void test_public_out_of_range(void **state) {
         ph_child_spec pub;
         child_spec *c = NULL;
         const char *argv[] = { "/bin/true", NULL };
@@ -236,6 +237,29 @@ static void test_public_enums_out_of_range(void **state) {
         pub.stderr_output = (ph_output) -1;
         assert_int_equal(hub_spec_from_public(&pub, &c, &error), -EINVAL);
         assert_non_null(strstr(error, ": stderr: "));
+        pub.stderr_output = PH_OUTPUT_INHERIT;
+
+        pub.limits.cpu_weight = UINT16_MAX + 2ULL;
+        assert_int_equal(hub_spec_from_public(&pub, &c, &error), -EINVAL);
+        assert_string_equal(error, "child wide: cpu_weight: outside 1..10000");
+        pub.limits.cpu_weight = CGROUP_WEIGHT_MAX;
+        pub.limits.io_weight = UINT64_MAX;
+        assert_int_equal(hub_spec_from_public(&pub, &c, &error), -EINVAL);
+        assert_string_equal(error, "child wide: io_weight: outside 1..10000");
+        pub.limits.io_weight = 1;
+        assert_int_equal(hub_spec_from_public(&pub, &c, &error), 0);
+        assert_int_equal(c->limits.cpu_weight, CGROUP_WEIGHT_MAX);
+        assert_int_equal(c->limits.io_weight, 1);
+        assert_null(child_spec_free(c));
+
+        cgroup_policy policy;
+        const char *reason = NULL;
+        assert_int_equal(hub_policy_from_public(&(ph_limits) { .cpu_weight = 10001 }, &policy, &reason), -EINVAL);
+        assert_string_equal(reason, "cpu_weight: outside 1..10000");
+        assert_int_equal(hub_policy_from_public(&(ph_limits) { .memory_max = 1, .pids_max = PH_LIMIT_MAX }, &policy,
+                                                &reason),
+                         0);
+        assert_true(policy.pids_max == CGROUP_LIMIT_MAX);
         free(error);
 }
 
@@ -427,7 +451,7 @@ int main(void) {
                 cmocka_unit_test(test_copy),
                 cmocka_unit_test(test_share),
                 cmocka_unit_test(test_every_field_round_trip),
-                cmocka_unit_test(test_public_enums_out_of_range),
+                cmocka_unit_test(test_public_out_of_range),
                 cmocka_unit_test(test_strings),
                 cmocka_unit_test(test_exit_reasons),
         };

@@ -1030,6 +1030,14 @@ static void test_bad_arguments(void **state) {
         free(error);
         error = NULL;
         assert_null(hub);
+        ph_hub_config_init(&c);
+        c.hub_id = "other";
+        c.limits.cpu_weight = UINT16_MAX + 2ULL; /* 16 bits in the policy: must not become 1 */
+        assert_int_equal(ph_hub_start(&c, &hub, &error), -EINVAL);
+        assert_string_equal(error, "hub other: cpu_weight: outside 1..10000");
+        free(error);
+        error = NULL;
+        assert_null(hub);
 
         assert_int_equal(ph_hub_stop(NULL), -EINVAL);
         assert_null(ph_hub_free(NULL));

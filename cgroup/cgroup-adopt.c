@@ -159,7 +159,7 @@ int cgroup_adoption_new(cgroup_subtree *t, cgroup_group *parent, cgroup_adoption
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
                 a->v1_fd[c] = -EBADF;
 
-        r = open_and_list(parent->v2_dir, &a->v2_fd, &a->v2);
+        r = open_and_list(CGROUP_V2_DIR(parent), &a->v2_fd, &a->v2);
         if (r < 0)
                 return r;
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
@@ -211,7 +211,7 @@ int cgroup_adoption_take(cgroup_adoption *a, const char *name, const cgroup_poli
         if (r < 0)
                 return r;
         if (!lookup(a, name, p, &id)) {
-                log_debug("cgroup: %s/%s is incomplete: taken the long way", a->parent->v2_dir, name);
+                log_debug("cgroup: %s/%s is incomplete: taken the long way", CGROUP_V2_DIR(a->parent), name);
                 return cgroup_group_adopt(a->subtree, a->parent, name, p, ret);
         }
 

@@ -17,17 +17,17 @@ int cgroup_group_kill(const cgroup_group *g) {
 
         assert_return(g, -EINVAL);
 
-        r = cg_write_attr(g->v2_dir, "cgroup.kill", "1");
+        r = cg_write_attr(CGROUP_V2_DIR(g), "cgroup.kill", "1");
         if (r != -ENOENT)
                 return r < 0 ? r : 0;
 
-        r = cg_is_dir(g->v2_dir);
+        r = cg_is_dir(CGROUP_V2_DIR(g));
         if (r < 0)
                 return r;
         if (r == 0)
                 return -ENOENT;
-        log_debug("cgroup: no cgroup.kill in %s, killing pid by pid", g->v2_dir);
-        return cg_kill_recursive(g->v2_dir);
+        log_debug("cgroup: no cgroup.kill in %s, killing pid by pid", CGROUP_V2_DIR(g));
+        return cg_kill_recursive(CGROUP_V2_DIR(g));
 }
 
 int cgroup_group_is_populated(const cgroup_group *g) {
@@ -36,7 +36,7 @@ int cgroup_group_is_populated(const cgroup_group *g) {
 
         assert_return(g, -EINVAL);
 
-        r = cg_read_keyed_u64(g->v2_dir, "cgroup.events", "populated", &v);
+        r = cg_read_keyed_u64(CGROUP_V2_DIR(g), "cgroup.events", "populated", &v);
         if (r < 0)
                 return r;
         return v > 0;
@@ -48,7 +48,7 @@ int cgroup_group_open_events(const cgroup_group *g) {
 
         assert_return(g, -EINVAL);
 
-        p = cg_path_join(g->v2_dir, "cgroup.events");
+        p = cg_path_join(CGROUP_V2_DIR(g), "cgroup.events");
         if (!p)
                 return -ENOMEM;
         fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -93,7 +93,7 @@ int cgroup_group_oom_kills(const cgroup_group *g, uint64_t *ret) {
 
         b = cgroup_group_backend(g, CGROUP_CONTROLLER_MEMORY);
         if (b == CGROUP_BACKEND_V2)
-                return cg_read_oom_kills(AT_FDCWD, g->v2_dir, b, ret);
+                return cg_read_oom_kills(AT_FDCWD, CGROUP_V2_DIR(g), b, ret);
         if (b == CGROUP_BACKEND_V1)
                 return cg_read_oom_kills(AT_FDCWD, cgroup_group_v1_dir(g, CGROUP_CONTROLLER_MEMORY, dir), b, ret);
         return -ENOENT;
@@ -152,6 +152,7 @@ int cgroup_pidfd_group_id(int pidfd, uint64_t *ret) {
 int cgroup_group_child_id_of_pid(const cgroup_group *g, pid_t pid, uint64_t *ret) {
         _cleanup_free_ char *buf = NULL, *dir = NULL;
         const char *cg, *rel, *below;
+        char rel_buf[PATH_MAX];
         struct stat st;
         size_t l, n;
         int r;
@@ -164,7 +165,7 @@ int cgroup_group_child_id_of_pid(const cgroup_group *g, pid_t pid, uint64_t *ret
         if (r < 0)
                 return r;
         /* "<rel>/<name>[/...]": name is the child group */
-        rel = cgroup_group_v2_relative_path(g);
+        rel = cgroup_group_v2_relative_path(g, rel_buf);
         l = strlen(rel);
         if (r == 0 || strncmp(cg, rel, l) != 0 || cg[l] != '/')
                 return -ENOENT;
@@ -172,7 +173,7 @@ int cgroup_group_child_id_of_pid(const cgroup_group *g, pid_t pid, uint64_t *ret
         n = strcspn(below, "/");
         if (n == 0)
                 return -ENOENT;
-        if (asprintf(&dir, "%s/%.*s", g->v2_dir, (int) n, below) < 0)
+        if (asprintf(&dir, "%s/%.*s", CGROUP_V2_DIR(g), (int) n, below) < 0)
                 return -ENOMEM;
         /* kernfs: a group's directory inode is its id */
         if (stat(dir, &st) < 0)
@@ -204,6 +205,7 @@ int cgroup_group_contains_pidfd(const cgroup_group *g, int pidfd, pid_t pid) {
 int cgroup_group_contains_pid(const cgroup_group *g, pid_t pid) {
         _cleanup_free_ char *buf = NULL;
         const char *cg, *rel;
+        char rel_buf[PATH_MAX];
         size_t l;
         int r;
 
@@ -213,7 +215,7 @@ int cgroup_group_contains_pid(const cgroup_group *g, pid_t pid) {
         r = read_v2_path_of_pid(pid, &buf, &cg);
         if (r <= 0)
                 return r;
-        rel = cgroup_group_v2_relative_path(g);
+        rel = cgroup_group_v2_relative_path(g, rel_buf);
         l = strlen(rel);
         /* the group itself or below it, never a sibling that only shares a
          * prefix ("a.hub" vs "a.hub2") */

@@ -101,10 +101,8 @@ static int mkdir_below(char dir[static PATH_MAX], size_t rel_start, created_dirs
  * it down to the group's parent. */
 static int enable_controller(const cgroup_group *g, cgroup_controller c) {
         char buf[16], dir[PATH_MAX];
-        size_t l = strlen(g->v2_dir);
+        size_t l = strlen(cgroup_group_v2_dir(g, dir));
 
-        assert(l < sizeof dir); /* cgroup_group_alloc() checked */
-        memcpy(dir, g->v2_dir, l + 1);
         (void) snprintf(buf, sizeof buf, "+%s", cgroup_controller_to_string(c));
 
         /* from the '/' that ends <own> on, each '/' ends a level above g */
@@ -133,7 +131,7 @@ int cgroup_group_enable_controllers(const cgroup_group *g, const cgroup_policy *
                 r = enable_controller(g, c);
                 if (r < 0 && cgroup_policy_uses(p, c))
                         return log_debug_errno(r, "cgroup: cannot enable %s above %s: %s",
-                                               cgroup_controller_to_string(c), g->v2_dir, strerror(-r));
+                                               cgroup_controller_to_string(c), CGROUP_V2_DIR(g), strerror(-r));
                 if (done)
                         *done |= 1u << c; /* done, or refused where only best effort */
         }
@@ -149,7 +147,6 @@ cgroup_group *cgroup_group_free(cgroup_group *g) {
 }
 
 int cgroup_group_alloc(cgroup_subtree *t, const cgroup_group *parent, const char *name, cgroup_group **ret) {
-        const char *base = parent ? parent->v2_dir : t->v2_own_dir;
         cgroup_group *g;
         size_t n;
 
@@ -157,17 +154,25 @@ int cgroup_group_alloc(cgroup_subtree *t, const cgroup_group *parent, const char
         assert(name);
         assert(ret);
 
-        /* The parent's directory is <own>/<its rel>, with the same <own>
-         * (the caller checked): t's offsets hold for the new path too. */
-        n = cg_path_join_to(NULL, 0, base, name);
+        /* The parent is below the same <own> (the caller checked): the new
+         * group's rel is the parent's and the name. */
+        n = parent ? cg_path_join_to(NULL, 0, parent->rel, name) : strlen(name);
         if (n >= PATH_MAX)
                 return -ENAMETOOLONG;
-        g = malloc(offsetof(cgroup_group, v2_dir) + n + 1);
+        g = malloc(offsetof(cgroup_group, rel) + n + 1);
         if (!g)
                 return -ENOMEM;
         g->subtree = t;
         g->id = 0;
-        (void) cg_path_join_to(g->v2_dir, n + 1, base, name);
+        if (parent)
+                (void) cg_path_join_to(g->rel, n + 1, parent->rel, name);
+        else
+                memcpy(g->rel, name, n + 1);
+        /* composing the v2 directory never fails from here on */
+        if (cg_path_join_to(NULL, 0, t->v2_own_dir, g->rel) >= PATH_MAX) {
+                free(g);
+                return -ENAMETOOLONG;
+        }
 
         /* checked once here, so that composing them never fails */
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
@@ -231,7 +236,7 @@ static int group_make_v1(const cgroup_group *g, const cgroup_group *parent, cons
                                 return r;
                         if (r > 0)
                                 return log_debug_errno(-EBUSY, "cgroup: %s has processes, cannot add %s on v1",
-                                                       g->v2_dir, cgroup_controller_to_v1_string(c));
+                                                       CGROUP_V2_DIR(g), cgroup_controller_to_v1_string(c));
                 }
 
                 r = mkdir_below(dir, strlen(dir) - rel_len, created, &existed);
@@ -273,32 +278,32 @@ static int group_new(cgroup_subtree *t, cgroup_group *parent, const char *name, 
 
         /* The parent must exist: we do not create levels in v2 silently. */
         if (parent) {
-                r = cg_is_dir(parent->v2_dir);
+                r = cg_is_dir(CGROUP_V2_DIR(parent));
                 if (r < 0)
                         return r;
                 if (r == 0)
-                        return log_debug_errno(-ENOENT, "cgroup: parent %s is gone", parent->v2_dir);
+                        return log_debug_errno(-ENOENT, "cgroup: parent %s is gone", CGROUP_V2_DIR(parent));
         }
 
         r = cgroup_group_enable_controllers(g, p, NULL);
         if (r < 0)
                 return r;
 
-        r = cg_mkdir(g->v2_dir);
+        r = cg_mkdir(CGROUP_V2_DIR(g));
         if (r < 0)
-                return log_debug_errno(r, "cgroup: mkdir %s: %s", g->v2_dir, strerror(-r));
+                return log_debug_errno(r, "cgroup: mkdir %s: %s", CGROUP_V2_DIR(g), strerror(-r));
         reused = r == 0;
         if (reused) {
                 r = cgroup_group_is_populated(g);
                 if (r < 0)
                         return r;
                 if (r > 0 && !allow_populated)
-                        return log_debug_errno(-EBUSY, "cgroup: %s exists and has processes", g->v2_dir);
-                log_debug("cgroup: reusing %s %s", r > 0 ? "populated" : "empty", g->v2_dir);
+                        return log_debug_errno(-EBUSY, "cgroup: %s exists and has processes", CGROUP_V2_DIR(g));
+                log_debug("cgroup: reusing %s %s", r > 0 ? "populated" : "empty", CGROUP_V2_DIR(g));
         } else {
-                r = created_dirs_add(&created, g->v2_dir);
+                r = created_dirs_add(&created, CGROUP_V2_DIR(g));
                 if (r < 0) {
-                        (void) rmdir(g->v2_dir);
+                        (void) rmdir(CGROUP_V2_DIR(g));
                         return r;
                 }
         }
@@ -327,12 +332,26 @@ int cgroup_group_adopt(cgroup_subtree *t, cgroup_group *parent, const char *name
         return group_new(t, parent, name, p, true, ret);
 }
 
-const char *cgroup_group_path(const cgroup_group *g) {
-        return g ? g->v2_dir : NULL;
+const char *cgroup_group_v2_dir(const cgroup_group *g, char buf[static PATH_MAX]) {
+        (void) cg_path_join_to(buf, PATH_MAX, g->subtree->v2_own_dir, g->rel);
+        return buf;
 }
 
-const char *cgroup_group_v2_relative_path(const cgroup_group *g) {
-        return g ? g->v2_dir + g->subtree->v2_rel_offset : NULL;
+const char *cgroup_group_path(const cgroup_group *g, char buf[static PATH_MAX]) {
+        return g ? cgroup_group_v2_dir(g, buf) : NULL;
+}
+
+const char *cgroup_group_v2_relative_path(const cgroup_group *g, char buf[static PATH_MAX]) {
+        return g ? cgroup_group_v2_dir(g, buf) + g->subtree->v2_rel_offset : NULL;
+}
+
+const char *cgroup_group_name(const cgroup_group *g) {
+        const char *slash;
+
+        if (!g)
+                return NULL;
+        slash = strrchr(g->rel, '/');
+        return slash ? slash + 1 : g->rel;
 }
 
 uint64_t cgroup_group_id(cgroup_group *g) {
@@ -342,7 +361,7 @@ uint64_t cgroup_group_id(cgroup_group *g) {
                 return 0;
         /* kernfs: the directory's inode is the cgroup id, fixed for the
          * directory's life, so one stat() is enough. */
-        if (g->id == 0 && stat(g->v2_dir, &st) >= 0)
+        if (g->id == 0 && stat(CGROUP_V2_DIR(g), &st) >= 0)
                 g->id = (uint64_t) st.st_ino;
         return g->id;
 }
@@ -359,7 +378,7 @@ int cgroup_group_set_policy(cgroup_group *g, const cgroup_policy *p) {
         if (r < 0)
                 return r;
 
-        r = cg_is_dir(g->v2_dir);
+        r = cg_is_dir(CGROUP_V2_DIR(g));
         if (r < 0)
                 return r;
         if (r == 0)
@@ -395,7 +414,7 @@ int cgroup_group_remove(cgroup_group *g) {
         if (r > 0)
                 return -EBUSY;
 
-        r = cg_has_subdirs(g->v2_dir);
+        r = cg_has_subdirs(CGROUP_V2_DIR(g));
         if (r < 0)
                 return r;
         if (r > 0)
@@ -414,9 +433,9 @@ int cgroup_group_remove(cgroup_group *g) {
 
         /* v2 first: the kernel refuses it while anything lives below, and a
          * failed v1 removal is retried by calling this again. */
-        r = cg_rmdir(g->v2_dir);
+        r = cg_rmdir(CGROUP_V2_DIR(g));
         if (r < 0)
-                return log_debug_errno(r, "cgroup: rmdir %s: %s", g->v2_dir, strerror(-r));
+                return log_debug_errno(r, "cgroup: rmdir %s: %s", CGROUP_V2_DIR(g), strerror(-r));
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
                 char dir[PATH_MAX];
 

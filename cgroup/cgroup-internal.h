@@ -62,15 +62,26 @@ struct cgroup_subtree {
 struct cgroup_group {
         cgroup_subtree *subtree; /* borrowed: outlives the handle */
         /* The v2 directory's inode, which is the kernel's cgroup id, when
-         * it was learnt on the way (cgroup_adoption_take()); 0 if not. */
+         * it was learnt on the way (cgroup_adoption_take()) or asked for
+         * (cgroup_group_id()); 0 if not. */
         uint64_t id;
-        char v2_dir[]; /* absolute directory in v2 */
+        /* Below <own>: "a.hub" or "a.hub/b.child". Only this part is kept:
+         * the v2 directory is <own>'s joined to it when used, as the v1
+         * ones always were (<own>'s path in every handle was 20-60 bytes
+         * of each child's memory). */
+        char rel[];
 };
 
-/* Below <own>: "a.hub" or "a.hub/b.child". */
 static inline const char *cgroup_group_rel(const cgroup_group *g) {
-        return g->v2_dir + g->subtree->rel_offset;
+        return g->rel;
 }
+
+/* cgroup-group.c: g's absolute v2 directory, composed into buf (the
+ * length was checked when the handle was made). */
+const char *cgroup_group_v2_dir(const cgroup_group *g, char buf[static PATH_MAX]);
+/* The same in a buffer that lives until the end of the enclosing block:
+ * for an argument, never for a pointer kept past the statement. */
+#define CGROUP_V2_DIR(g) cgroup_group_v2_dir((g), (char[PATH_MAX]) {})
 
 static inline cgroup_backend cgroup_group_backend(const cgroup_group *g, cgroup_controller c) {
         return g->subtree->hierarchy->backend[c];

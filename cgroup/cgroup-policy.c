@@ -211,7 +211,7 @@ int cgroup_policy_apply(const cgroup_group *g, const cgroup_policy *p, bool rese
         assert(g);
         assert(p);
 
-        r = cg_is_dir(g->v2_dir);
+        r = cg_is_dir(CGROUP_V2_DIR(g));
         if (r < 0)
                 return r;
         if (r == 0)
@@ -221,14 +221,14 @@ int cgroup_policy_apply(const cgroup_group *g, const cgroup_policy *p, bool rese
                 cgroup_backend b = cgroup_group_backend(g, c);
                 uint64_t v = policy_value(p, c);
                 attr_write w[2] = {};
-                char v1_dir[PATH_MAX];
+                char v1_dir[PATH_MAX], v2_dir[PATH_MAX];
                 const char *dir;
                 size_t n;
 
                 if (v == 0 && !reset)
                         continue;
                 if (b == CGROUP_BACKEND_V2)
-                        dir = g->v2_dir;
+                        dir = cgroup_group_v2_dir(g, v2_dir);
                 else if (b == CGROUP_BACKEND_V1)
                         dir = cgroup_group_v1_dir(g, c, v1_dir);
                 else {

@@ -46,7 +46,7 @@ int cgroup_group_open_spawn_fds(const cgroup_group *g, cgroup_spawn_fds *ret) {
         assert_return(g, -EINVAL);
         assert_return(ret, -EINVAL);
 
-        f.v2_dir = open(g->v2_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        f.v2_dir = open(CGROUP_V2_DIR(g), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (f.v2_dir < 0)
                 return -errno;
 

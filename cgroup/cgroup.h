@@ -22,6 +22,7 @@
  * untouched on failure; never logs above debug. */
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -208,10 +209,20 @@ int cgroup_adoption_oom_kills(const cgroup_adoption *a, const cgroup_group *g, u
 cgroup_adoption *cgroup_adoption_free(cgroup_adoption *a);
 /* Frees the handle, leaves the directories. Accepts NULL, returns NULL. */
 cgroup_group *cgroup_group_free(cgroup_group *g);
-/* Absolute path of the v2 directory. */
-const char *cgroup_group_path(const cgroup_group *g);
-/* Path inside the v2 hierarchy as /proc/<pid>/cgroup shows it ("/a/b.hub/c.child"). */
-const char *cgroup_group_v2_relative_path(const cgroup_group *g);
+/* Absolute path of the v2 directory, composed into buf (a handle keeps
+ * only its part below <own>); NULL for a NULL g. */
+const char *cgroup_group_path(const cgroup_group *g, char buf[static PATH_MAX]);
+/* Path inside the v2 hierarchy as /proc/<pid>/cgroup shows it
+ * ("/a/b.hub/c.child"), composed likewise: a pointer into buf. */
+const char *cgroup_group_v2_relative_path(const cgroup_group *g, char buf[static PATH_MAX]);
+/* Either in a buffer that lives until the end of the enclosing block
+ * (systemd's FORMAT_*() way): for an argument or a log line, never for a
+ * pointer kept past the statement. */
+#define CGROUP_GROUP_PATH(g) cgroup_group_path((g), (char[PATH_MAX]) {})
+#define CGROUP_GROUP_V2_RELATIVE_PATH(g) cgroup_group_v2_relative_path((g), (char[PATH_MAX]) {})
+/* The group's own directory name (the last part of its path), kept in the
+ * handle: valid as long as it. */
+const char *cgroup_group_name(const cgroup_group *g);
 /* The v2 group's id (its directory's inode, which the kernel reports as
  * the cgroup id), read once and kept in the handle; 0 when the directory
  * cannot be read. */

@@ -33,7 +33,7 @@ static void on_event(supervisor *s, supervisor_child *c, supervisor_event event,
         switch (event) {
         case SUPERVISOR_EVENT_STARTED:
                 printf("[%s] started, pid %d, cgroup %s\n", id, (int) supervisor_child_pid(c),
-                       supervisor_child_cgroup_path(c));
+                       supervisor_child_cgroup_path(c, (char[PATH_MAX]) {}));
                 break;
         case SUPERVISOR_EVENT_EXITED:
                 printf("[%s] pid %d %s\n", id, (int) supervisor_child_pid(c),
@@ -141,7 +141,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "supervisor: %s (%s)\n", strerror(-r), reason ?: "");
                 return 1;
         }
-        printf("hub %s: cgroup %s\n", hub, supervisor_cgroup_path(s));
+        printf("hub %s: cgroup %s\n", hub, supervisor_cgroup_path(s, (char[PATH_MAX]) {}));
         (void) loop_add_signal(l, &sigint, SIGINT, on_signal, &stop);
         (void) loop_add_signal(l, &sigterm, SIGTERM, on_signal, &stop);
 

@@ -125,7 +125,7 @@ int hub_kernel_open(ph_hub *hub) {
                 reason = "disabled by PROCESSHUB_NO_BPF";
                 r = -EOPNOTSUPP;
         } else {
-                fd = open(supervisor_cgroup_path(hub->supervisor), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                fd = open(supervisor_cgroup_path(hub->supervisor, (char[PATH_MAX]) {}), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (fd < 0) {
                         reason = "the hub's cgroup2 directory cannot be opened";
                         r = -errno;

@@ -149,7 +149,7 @@ static int remove_group(cgroup_group *g) {
                 (void) usleep(10 * 1000);
         }
         if (r < 0)
-                log_debug("removing %s: %s", cgroup_group_path(g), strerror(-r));
+                log_debug("removing %s: %s", CGROUP_GROUP_PATH(g), strerror(-r));
         return r;
 }
 
@@ -249,7 +249,7 @@ void supervisor_child_finish(supervisor_child *c, int start_error, const char *s
                         s->graveyard[s->n_graveyard++] = TAKE_PTR(c->group);
                 }
         } else if (r < 0)
-                log_debug("child %s: removing %s: %s", c->spec->id, cgroup_group_path(c->group), strerror(-r));
+                log_debug("child %s: removing %s: %s", c->spec->id, CGROUP_GROUP_PATH(c->group), strerror(-r));
         s->n_children--;
 
         /* The owner's bookkeeping (REMOVED) first, the answers after: who
@@ -436,7 +436,7 @@ static int adopt_one(supervisor *s, cgroup_adoption *a, const supervisor_adoptee
                 /* Whatever is left in the leaf is not the recorded child:
                  * it goes, and a fresh start finds an empty leaf. */
                 log_debug("child %s: not adopted (%s), emptying %s", e->spec->id, reason ?: strerror(-r),
-                          cgroup_group_path(c->group));
+                          CGROUP_GROUP_PATH(c->group));
                 kill_and_remove(c->group, -EBADF);
                 goto fail;
         }
@@ -527,7 +527,7 @@ int supervisor_remove_strays(supervisor *s) {
 
         assert_return(s, -EINVAL);
 
-        d = opendir(cgroup_group_path(s->group));
+        d = opendir(CGROUP_GROUP_PATH(s->group));
         if (!d)
                 return -errno;
         /* Sorted leaf names of our children: a lookup per directory entry
@@ -535,10 +535,8 @@ int supervisor_remove_strays(supervisor *s) {
         known = calloc(s->n_children + 1, sizeof(char *));
         if (!known)
                 return -ENOMEM;
-        PTR_TABLE_FOREACH(&s->children, i, c) {
-                const char *p = strrchr(cgroup_group_path(c->group), '/');
-                known[n++] = p ? p + 1 : cgroup_group_path(c->group);
-        }
+        PTR_TABLE_FOREACH(&s->children, i, c)
+                known[n++] = cgroup_group_name(c->group);
         qsort(known, n, sizeof(char *), compare_strings);
 
         while ((de = readdir(d))) {
@@ -552,7 +550,7 @@ int supervisor_remove_strays(supervisor *s) {
                 if (cgroup_group_adopt(s->subtree, s->group, name, NULL, &g) < 0)
                         continue;
                 log_debug("hub %s: stray group %s has no record: killing and removing it", s->name,
-                          cgroup_group_path(g));
+                          CGROUP_GROUP_PATH(g));
                 kill_and_remove(g, -EBADF);
                 removed++;
         }
@@ -694,8 +692,8 @@ unsigned supervisor_recent_restarts(supervisor *s) {
         return s ? restart_window_count(&s->window, s->max_restarts_interval_usec, now_usec()) : 0;
 }
 
-const char *supervisor_cgroup_path(const supervisor *s) {
-        return s && s->group ? cgroup_group_path(s->group) : NULL;
+const char *supervisor_cgroup_path(const supervisor *s, char buf[static PATH_MAX]) {
+        return s && s->group ? cgroup_group_path(s->group, buf) : NULL;
 }
 
 const char *supervisor_child_id(const supervisor_child *c) {
@@ -765,6 +763,6 @@ const char *supervisor_child_status_text(const supervisor_child *c) {
         return c ? c->status_text : NULL;
 }
 
-const char *supervisor_child_cgroup_path(const supervisor_child *c) {
-        return c ? cgroup_group_path(c->group) : NULL;
+const char *supervisor_child_cgroup_path(const supervisor_child *c, char buf[static PATH_MAX]) {
+        return c ? cgroup_group_path(c->group, buf) : NULL;
 }

@@ -161,7 +161,8 @@ supervisor_child *supervisor_next_child(supervisor *s, supervisor_child *c);
 size_t supervisor_n_children(const supervisor *s);
 /* Restarts counted in the supervisor-wide window right now. */
 unsigned supervisor_recent_restarts(supervisor *s);
-const char *supervisor_cgroup_path(const supervisor *s);
+/* The hub group's v2 directory, composed into buf. */
+const char *supervisor_cgroup_path(const supervisor *s, char buf[static PATH_MAX]);
 
 const char *supervisor_child_id(const supervisor_child *c);
 const child_spec *supervisor_child_spec(const supervisor_child *c);
@@ -186,7 +187,8 @@ bool supervisor_child_stop_requested(const supervisor_child *c);
 const char *supervisor_child_failure(const supervisor_child *c);
 /* The last STATUS= it sent, or NULL. */
 const char *supervisor_child_status_text(const supervisor_child *c);
-const char *supervisor_child_cgroup_path(const supervisor_child *c);
+/* The child's leaf, composed into buf. */
+const char *supervisor_child_cgroup_path(const supervisor_child *c, char buf[static PATH_MAX]);
 
 static inline void supervisor_freep(supervisor **s) {
         if (*s)

@@ -220,9 +220,9 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "bench-proc-exit: set-up: %s\n", strerror(-r));
                 goto finish;
         }
-        hub_fd = open(cgroup_group_path(g), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        hub_fd = open(CGROUP_GROUP_PATH(g), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (hub_fd < 0) {
-                fprintf(stderr, "bench-proc-exit: %s: %m\n", cgroup_group_path(g));
+                fprintf(stderr, "bench-proc-exit: %s: %m\n", CGROUP_GROUP_PATH(g));
                 goto finish;
         }
 

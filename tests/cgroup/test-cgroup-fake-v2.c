@@ -96,8 +96,8 @@ static void test_v2_files(void **state) {
                                                              .io_weight = 300 },
                                           &hub),
                          0);
-        assert_string_equal(cgroup_group_path(hub), hubdir);
-        assert_string_equal(cgroup_group_v2_relative_path(hub), "/fake/h.hub");
+        assert_string_equal(CGROUP_GROUP_PATH(hub), hubdir);
+        assert_string_equal(CGROUP_GROUP_V2_RELATIVE_PATH(hub), "/fake/h.hub");
         assert_content(hubdir, "memory.max", "max");
         assert_content(hubdir, "pids.max", "7");
         assert_content(hubdir, "cpu.weight", "300");
@@ -131,11 +131,11 @@ static void test_v2_files(void **state) {
 
         /* a nested group's paths come out of its one stored path */
         assert_int_equal(cgroup_group_new(t, hub, "d.child", NULL, &child), 0);
-        assert_string_equal(cgroup_group_v2_relative_path(child), "/fake/h.hub/d.child");
-        assert_int_equal(strncmp(cgroup_group_path(child), hubdir, strlen(hubdir)), 0);
-        assert_string_equal(cgroup_group_path(child) + strlen(hubdir), "/d.child");
+        assert_string_equal(CGROUP_GROUP_V2_RELATIVE_PATH(child), "/fake/h.hub/d.child");
+        assert_int_equal(strncmp(CGROUP_GROUP_PATH(child), hubdir, strlen(hubdir)), 0);
+        assert_string_equal(CGROUP_GROUP_PATH(child) + strlen(hubdir), "/d.child");
         assert_int_equal(cgroup_group_remove(child), 0);
-        assert_int_equal(cg_is_dir(cgroup_group_path(child)), 0);
+        assert_int_equal(cg_is_dir(CGROUP_GROUP_PATH(child)), 0);
         cgroup_group_free(child);
 
         /* a group's paths are read with its subtree's offsets: a parent
@@ -170,8 +170,8 @@ static void test_v2_files(void **state) {
                 h.v2_own = (char *) "/fake/";
                 assert_int_equal(cgroup_subtree_open(&h, &t), 0);
                 assert_int_equal(cgroup_group_new(t, NULL, "h.hub", NULL, &hub), 0);
-                assert_string_equal(cgroup_group_path(hub), hubdir);
-                assert_string_equal(cgroup_group_v2_relative_path(hub), "/fake/h.hub");
+                assert_string_equal(CGROUP_GROUP_PATH(hub), hubdir);
+                assert_string_equal(CGROUP_GROUP_V2_RELATIVE_PATH(hub), "/fake/h.hub");
                 cgroup_group_free(hub);
                 cgroup_subtree_free(t);
                 free(mount);

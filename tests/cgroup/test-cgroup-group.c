@@ -40,7 +40,7 @@ static void assert_setting(const cgroup_group *g, cgroup_controller c, const cha
         }
         switch (cgroup_group_backend(g, c)) {
         case CGROUP_BACKEND_V2:
-                test_assert_file(g->v2_dir, v2_file, v2_value);
+                test_assert_file(CGROUP_V2_DIR(g), v2_file, v2_value);
                 break;
         case CGROUP_BACKEND_V1:
                 test_assert_file(test_v1_dir(g, c), v1_file, v1_value);
@@ -61,7 +61,7 @@ static cgroup_policy full_policy(void) {
 }
 
 static void assert_gone(const cgroup_group *g) {
-        assert_false(test_is_dir(g->v2_dir));
+        assert_false(test_is_dir(CGROUP_V2_DIR(g)));
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
                 if (test_v1_dir(g, c))
                         assert_false(test_is_dir(test_v1_dir(g, c)));
@@ -71,16 +71,22 @@ static void assert_gone(const cgroup_group *g) {
  * and in each v1 hierarchy (composed on demand from the subtree's). */
 static void assert_paths(const cgroup_group *g, const char *rel) {
         const cgroup_hierarchy *h = test_hierarchy();
-        char *own, *expected;
+        char *own, *expected, buf[PATH_MAX];
 
+        /* composed into the caller's buffer: the handle keeps only rel */
         own = cg_path_join(h->v2_mount, h->v2_own);
         expected = cg_path_join(own, rel);
-        assert_string_equal(cgroup_group_path(g), expected);
+        assert_ptr_equal(cgroup_group_path(g, buf), buf);
+        assert_string_equal(buf, expected);
+        assert_string_equal(cgroup_group_rel(g), rel);
         free(own);
         free(expected);
         expected = cg_path_join(h->v2_own, rel);
-        assert_string_equal(cgroup_group_v2_relative_path(g), expected);
+        assert_string_equal(cgroup_group_v2_relative_path(g, buf), expected);
+        assert_string_equal(CGROUP_GROUP_V2_RELATIVE_PATH(g), expected);
         free(expected);
+        /* its own name, kept in the handle: the last part of rel */
+        assert_string_equal(cgroup_group_name(g), strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel);
 
         for (cgroup_controller c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
                 if (h->backend[c] != CGROUP_BACKEND_V1) {
@@ -114,12 +120,12 @@ static void test_policy_files(void **state) {
         assert_int_equal(cgroup_group_new(test_subtree, NULL, name, &p, &hub), 0);
 
         expected = cg_path_join(test_subtree->v2_own_dir, name);
-        assert_string_equal(cgroup_group_path(hub), expected);
+        assert_string_equal(CGROUP_GROUP_PATH(hub), expected);
         free(expected);
         expected = cg_path_join(test_hierarchy()->v2_own, name);
-        assert_string_equal(cgroup_group_v2_relative_path(hub), expected);
+        assert_string_equal(CGROUP_GROUP_V2_RELATIVE_PATH(hub), expected);
         free(expected);
-        assert_true(test_is_dir(cgroup_group_path(hub)));
+        assert_true(test_is_dir(CGROUP_GROUP_PATH(hub)));
 
         assert_setting(hub, CGROUP_CONTROLLER_MEMORY, "memory.max", "67108864", "memory.limit_in_bytes", "67108864");
         assert_setting(hub, CGROUP_CONTROLLER_PIDS, "pids.max", "32", "pids.max", "32");
@@ -127,8 +133,8 @@ static void test_policy_files(void **state) {
 
         assert_int_equal(cgroup_group_new(test_subtree, hub, "c1.child", &(cgroup_policy) { .pids_max = 8 }, &child),
                          0);
-        expected = cg_path_join(cgroup_group_v2_relative_path(hub), "c1.child");
-        assert_string_equal(cgroup_group_v2_relative_path(child), expected);
+        expected = cg_path_join(CGROUP_GROUP_V2_RELATIVE_PATH(hub), "c1.child");
+        assert_string_equal(CGROUP_GROUP_V2_RELATIVE_PATH(child), expected);
         free(expected);
         assert_paths(hub, name);
         expected = cg_path_join(name, "c1.child");
@@ -171,11 +177,11 @@ static void test_io_weight(void **state) {
         assert_int_equal(r, 0);
 
         if (cgroup_group_backend(g, CGROUP_CONTROLLER_IO) == CGROUP_BACKEND_V2) {
-                if ((s = test_read(g->v2_dir, "io.weight"))) {
+                if ((s = test_read(CGROUP_V2_DIR(g), "io.weight"))) {
                         assert_string_equal(s, "default 300");
                         free(s);
                 }
-                if ((s = test_read(g->v2_dir, "io.bfq.weight"))) {
+                if ((s = test_read(CGROUP_V2_DIR(g), "io.bfq.weight"))) {
                         assert_non_null(strstr(s, "118"));
                         free(s);
                 }
@@ -218,7 +224,7 @@ static void test_set_policy(void **state) {
         assert_setting(g, CGROUP_CONTROLLER_PIDS, "pids.max", "max", "pids.max", "max");
         assert_setting(g, CGROUP_CONTROLLER_CPU, "cpu.weight", "100", "cpu.shares", "1024");
         if (test_has(CGROUP_CONTROLLER_MEMORY) && cgroup_group_backend(g, CGROUP_CONTROLLER_MEMORY) == CGROUP_BACKEND_V2)
-                test_assert_file(g->v2_dir, "memory.max", "max");
+                test_assert_file(CGROUP_V2_DIR(g), "memory.max", "max");
         if (test_has(CGROUP_CONTROLLER_MEMORY) && cgroup_group_backend(g, CGROUP_CONTROLLER_MEMORY) == CGROUP_BACKEND_V1) {
                 char *s = test_read(test_v1_dir(g, CGROUP_CONTROLLER_MEMORY), "memory.limit_in_bytes");
 
@@ -261,7 +267,7 @@ static void test_set_policy_v1_later(void **state) {
         assert_false(test_is_dir(test_v1_dir(child, CGROUP_CONTROLLER_PIDS)));
 
         test_kill_child(&c);
-        assert_int_equal(cg_wait_v2_unpopulated(child->v2_dir, 5 * USEC_PER_SEC), 0);
+        assert_int_equal(cg_wait_v2_unpopulated(CGROUP_V2_DIR(child), 5 * USEC_PER_SEC), 0);
         assert_int_equal(cgroup_group_set_policy(child, &(cgroup_policy) { .pids_max = 5 }), 0);
         test_assert_file(test_v1_dir(child, CGROUP_CONTROLLER_PIDS), "pids.max", "5");
 
@@ -288,7 +294,7 @@ static void test_spawn_kill_events(void **state) {
         /* v2 through CLONE_INTO_CGROUP */
         path = test_proc_cgroup(c.pid, "");
         assert_non_null(path);
-        assert_string_equal(path, cgroup_group_v2_relative_path(child));
+        assert_string_equal(path, CGROUP_GROUP_V2_RELATIVE_PATH(child));
         free(path);
 
         /* v1 through the child's own write to cgroup.procs */
@@ -305,7 +311,7 @@ static void test_spawn_kill_events(void **state) {
         /* busy groups stay */
         assert_int_equal(cgroup_group_remove(child), -EBUSY);
         assert_int_equal(cgroup_group_remove(hub), -EBUSY);
-        assert_true(test_is_dir(child->v2_dir));
+        assert_true(test_is_dir(CGROUP_V2_DIR(child)));
 
         fd = cgroup_group_open_events(child);
         assert_true(fd >= 0);
@@ -352,7 +358,7 @@ static void test_contains_prefix_boundary(void **state) {
         assert_int_equal(cgroup_group_contains_pid(hub, c.pid), 1);
 
         test_kill_child(&c);
-        assert_int_equal(cg_wait_v2_unpopulated(a2->v2_dir, 5 * USEC_PER_SEC), 0);
+        assert_int_equal(cg_wait_v2_unpopulated(CGROUP_V2_DIR(a2), 5 * USEC_PER_SEC), 0);
         assert_int_equal(cgroup_group_contains_pid(a2, 1), 0);
         assert_int_equal(cgroup_group_remove(a), 0);
         assert_int_equal(cgroup_group_remove(a2), 0);
@@ -395,7 +401,7 @@ static void test_reuse(void **state) {
 
         test_kill_child(&c);
         assert_int_equal(cgroup_group_new(test_subtree, NULL, name, NULL, &g), 0);
-        assert_int_equal(cg_wait_v2_unpopulated(g->v2_dir, 5 * USEC_PER_SEC), 0);
+        assert_int_equal(cg_wait_v2_unpopulated(CGROUP_V2_DIR(g), 5 * USEC_PER_SEC), 0);
         assert_int_equal(cgroup_group_remove(g), 0);
         assert_gone(g);
         cgroup_group_free(g);
@@ -478,7 +484,7 @@ static void test_comounted_v1(void **state) {
         c = test_spawn(child, 0);
         test_assert_in_v1(c.pid, child, CGROUP_CONTROLLER_CPU);
         test_kill_child(&c);
-        assert_int_equal(cg_wait_v2_unpopulated(cgroup_group_path(child), 5 * USEC_PER_SEC), 0);
+        assert_int_equal(cg_wait_v2_unpopulated(CGROUP_GROUP_PATH(child), 5 * USEC_PER_SEC), 0);
 
         remove_child_and_hub(child, hub);
         cgroup_subtree_free(t);
@@ -500,7 +506,7 @@ static void test_rollback(void **state) {
         assert_int_equal(cgroup_group_new(test_subtree, NULL, name, &p, &hub), 0);
 
         v1 = cg_path_join(test_v1_dir(hub, CGROUP_CONTROLLER_MEMORY), "victim.child");
-        v2 = cg_path_join(hub->v2_dir, "victim.child");
+        v2 = cg_path_join(CGROUP_V2_DIR(hub), "victim.child");
         assert_int_equal(mkdir(v1, 0755), 0);
         pid = fork();
         assert_true(pid >= 0);
@@ -541,7 +547,7 @@ static void test_remove_order(void **state) {
         assert_int_equal(cgroup_group_new(test_subtree, NULL, name, &p, &hub), 0);
         assert_int_equal(cgroup_group_new(test_subtree, hub, "x.child", NULL, &child), 0);
         assert_int_equal(cgroup_group_remove(hub), -ENOTEMPTY);
-        assert_true(test_is_dir(hub->v2_dir));
+        assert_true(test_is_dir(CGROUP_V2_DIR(hub)));
         assert_int_equal(cgroup_group_remove(child), 0);
         assert_int_equal(cgroup_group_remove(child), 0); /* missing is fine */
         assert_int_equal(cgroup_group_remove(hub), 0);
@@ -591,7 +597,7 @@ static void test_oom_kills(void **state) {
         if (v1)
                 (void) cg_write_attr(test_v1_dir(child, CGROUP_CONTROLLER_MEMORY), "memory.swappiness", "0");
         else
-                (void) cg_write_attr(cgroup_group_path(child), "memory.swap.max", "0");
+                (void) cg_write_attr(CGROUP_GROUP_PATH(child), "memory.swap.max", "0");
         c = test_clone_into(child);
         if (c.pid == 0) {
                 for (unsigned i = 0; i < 1024; i++) { /* 1 GiB at most */
@@ -628,8 +634,8 @@ static void test_kill_loop(void **state) {
         assert_int_equal(cgroup_group_new(test_subtree, NULL, name, NULL, &g), 0);
         c = test_spawn(g, 3);
         assert_int_equal(cgroup_group_is_populated(g), 1);
-        assert_int_equal(cg_kill_recursive(g->v2_dir), 0);
-        assert_int_equal(cg_wait_v2_unpopulated(g->v2_dir, 5 * USEC_PER_SEC), 0);
+        assert_int_equal(cg_kill_recursive(CGROUP_V2_DIR(g)), 0);
+        assert_int_equal(cg_wait_v2_unpopulated(CGROUP_V2_DIR(g), 5 * USEC_PER_SEC), 0);
         assert_int_equal(test_reap(&c), SIGKILL);
         test_reap_orphans();
         assert_int_equal(cgroup_group_remove(g), 0);
@@ -650,7 +656,7 @@ static void test_group_of_process(void **state) {
 
         assert_int_equal(cgroup_group_new(test_subtree, NULL, name, NULL, &hub), 0);
         assert_int_equal(cgroup_group_new(test_subtree, hub, "a.child", NULL, &g), 0);
-        assert_int_equal(stat(g->v2_dir, &leaf), 0);
+        assert_int_equal(stat(CGROUP_V2_DIR(g), &leaf), 0);
         /* The handle's own id is the directory's inode, kept once read. */
         assert_true(cgroup_group_id(g) == (uint64_t) leaf.st_ino);
         assert_true(cgroup_group_id(g) == (uint64_t) leaf.st_ino);
@@ -668,7 +674,7 @@ static void test_group_of_process(void **state) {
         assert_true(id == (uint64_t) leaf.st_ino);
 
         /* in a group of its own below the leaf: still the leaf */
-        snprintf(sub, sizeof sub, "%s/deeper", g->v2_dir);
+        snprintf(sub, sizeof sub, "%s/deeper", CGROUP_V2_DIR(g));
         snprintf(procs, sizeof procs, "%s/cgroup.procs", sub);
         snprintf(pid_text, sizeof pid_text, "%d", (int) c.pid);
         assert_int_equal(mkdir(sub, 0755), 0);
@@ -732,9 +738,9 @@ static void test_adoption(void **state) {
         /* Complete, with a process: the same handle cgroup_group_adopt()
          * gives, with its id, and the pidfd answers for the process. */
         assert_int_equal(cgroup_adoption_take(a, "run.child", NULL, &g), 0);
-        assert_int_equal(stat(g->v2_dir, &st), 0);
+        assert_int_equal(stat(CGROUP_V2_DIR(g), &st), 0);
         assert_true(g->id == (uint64_t) st.st_ino);
-        assert_non_null(strstr(g->v2_dir, "/run.child"));
+        assert_non_null(strstr(CGROUP_V2_DIR(g), "/run.child"));
         assert_int_equal(cgroup_group_contains_pidfd(g, c.pidfd, c.pid), 1);
         assert_int_equal(cgroup_group_contains_pidfd(hub, c.pidfd, c.pid), 1);
         uint64_t id = 0;
@@ -769,7 +775,7 @@ static void test_adoption(void **state) {
         g = cgroup_group_free(g);
         assert_int_equal(cgroup_adoption_take(a, "new.child", NULL, &g), 0);
         assert_true(g->id == 0);
-        assert_true(test_is_dir(g->v2_dir));
+        assert_true(test_is_dir(CGROUP_V2_DIR(g)));
         assert_int_equal(cgroup_adoption_oom_kills(a, g, &n1), cgroup_group_oom_kills(g, &n2));
         assert_int_equal(cgroup_group_remove(g), 0);
         g = cgroup_group_free(g);
@@ -792,7 +798,7 @@ static void test_adoption(void **state) {
         assert_int_equal(cgroup_adoption_new(test_subtree, hub, &a), 0);
         assert_int_equal(cgroup_adoption_take(a, "run.child", NULL, &g), 0);
         a = cgroup_adoption_free(a);
-        assert_int_equal(cg_wait_v2_unpopulated(g->v2_dir, 5 * USEC_PER_SEC), 0);
+        assert_int_equal(cg_wait_v2_unpopulated(CGROUP_V2_DIR(g), 5 * USEC_PER_SEC), 0);
         assert_int_equal(cgroup_group_contains_pidfd(g, pidfd, pid), -ESRCH);
         assert_int_equal(cgroup_group_contains_pidfd(g, -1, pid), -EINVAL);
         close(pidfd);
@@ -830,10 +836,13 @@ static void test_handle_heap(void **state) {
         after = mallinfo2();
 
         per = (after.uordblks + after.hblkhd - before.uordblks - before.hblkhd) / N;
-        /* malloc's chunk header and rounding: at most 8 + 15 bytes */
-        bound = sizeof(cgroup_group) + strlen(cgroup_group_path(g[0])) + 1 + 24;
-        fprintf(stderr, "heap per group handle: %zu B (%u handles, path %s, bound %zu B)%s\n", per, (unsigned) N,
-                cgroup_group_path(g[0]), bound, TEST_UNDER_ASAN ? ", not measured: ASan's allocator" : "");
+        /* The handle keeps only the path below <own> (the rest is the
+         * subtree's); malloc's chunk header and rounding: at most 8 + 15
+         * bytes. */
+        bound = sizeof(cgroup_group) + strlen(cgroup_group_rel(g[0])) + 1 + 24;
+        fprintf(stderr, "heap per group handle: %zu B (%u handles, path %s, kept %s, bound %zu B)%s\n", per,
+                (unsigned) N, CGROUP_GROUP_PATH(g[0]), cgroup_group_rel(g[0]), bound,
+                TEST_UNDER_ASAN ? ", not measured: ASan's allocator" : "");
         /* ASan's allocator is not the one mallinfo2() describes */
         if (!TEST_UNDER_ASAN)
                 assert_true(per <= bound);
@@ -871,8 +880,9 @@ static void test_bad_args(void **state) {
         assert_ptr_equal(out, (cgroup_group *) 0x1);
 
         assert_null(cgroup_group_free(NULL));
-        assert_null(cgroup_group_path(NULL));
-        assert_null(cgroup_group_v2_relative_path(NULL));
+        assert_null(CGROUP_GROUP_PATH(NULL));
+        assert_null(CGROUP_GROUP_V2_RELATIVE_PATH(NULL));
+        assert_null(cgroup_group_name(NULL));
         assert_int_equal(cgroup_group_set_policy(NULL, &(cgroup_policy) {}), -EINVAL);
         assert_int_equal(cgroup_group_set_policy(g, NULL), -EINVAL);
         assert_int_equal(cgroup_group_open_spawn_fds(NULL, &f), -EINVAL);

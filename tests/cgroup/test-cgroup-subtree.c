@@ -82,7 +82,7 @@ static int leaf_child(const char *scratch, const char *group) {
                 return LEAF_GROUP;
         free(dir);
         dir = cg_path_join(h2->v2_mount, rel);
-        if (strncmp(cgroup_group_path(g), dir, strlen(dir)) != 0 || cgroup_group_remove(g) < 0)
+        if (strncmp(CGROUP_GROUP_PATH(g), dir, strlen(dir)) != 0 || cgroup_group_remove(g) < 0)
                 return LEAF_GROUP;
 
         cgroup_group_free(g);
@@ -202,13 +202,13 @@ static void test_free_order(void **state) {
         assert_int_equal(cgroup_subtree_open(test_hierarchy(), &t), 0);
         assert_int_equal(cgroup_group_new(t, NULL, name, &(cgroup_policy) {}, &hub), 0);
         assert_int_equal(cgroup_group_new(t, hub, "c.child", NULL, &child), 0);
-        path = strdup(cgroup_group_path(child));
+        path = strdup(CGROUP_GROUP_PATH(child));
         assert_non_null(path);
 
         assert_null(cgroup_group_free(hub));
         assert_null(cgroup_subtree_free(t)); /* refused: child is open */
 
-        assert_string_equal(cgroup_group_path(child), path);
+        assert_string_equal(CGROUP_GROUP_PATH(child), path);
         c = test_spawn(child, 0);
         assert_int_equal(cgroup_group_contains_pid(child, c.pid), 1);
         test_kill_child(&c);

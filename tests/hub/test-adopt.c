@@ -408,7 +408,7 @@ static void test_adopt_after_kill9(void **state) {
         ph_stop_opts_init(&so);
         so.awaitable = true;
         assert_int_equal(cgroup_escape_name("trans", ".child", &lname), 0);
-        snprintf(leaf, sizeof leaf, "%s/%s", supervisor_cgroup_path(f->h->supervisor), lname);
+        snprintf(leaf, sizeof leaf, "%s/%s", supervisor_cgroup_path(f->h->supervisor, (char[PATH_MAX]) {}), lname);
         assert_int_equal(stat(leaf, &sb), 0);
         assert_int_equal(ph_stop_child(f->h, "trans", &so, &fut), 0);
         assert_int_equal(ph_future_await(fut, &res), 0);
@@ -497,7 +497,7 @@ static void test_reused_pid_and_stray(void **state) {
         assert_int_equal(cgroup_group_new(t, NULL, hub_name, NULL, &hub_group), 0);
         assert_int_equal(cgroup_group_new(t, hub_group, "stray.child", NULL, &stray), 0);
         stray_pid = f->others[1] = fork_sleeper();
-        snprintf(procs, sizeof procs, "%s/cgroup.procs", cgroup_group_path(stray));
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", CGROUP_GROUP_PATH(stray));
         snprintf(pidbuf, sizeof pidbuf, "%d", (int) stray_pid);
         FILE *fp = fopen(procs, "we");
         assert_non_null(fp);
@@ -532,7 +532,7 @@ static void test_reused_pid_and_stray(void **state) {
 
         /* The stray is gone, process and group. */
         assert_true(wait_dead(stray_pid, 2000));
-        assert_int_equal(stat(cgroup_group_path(stray), &sb), -1);
+        assert_int_equal(stat(CGROUP_GROUP_PATH(stray), &sb), -1);
         (void) waitpid(stray_pid, NULL, 0);
         f->others[1] = 0;
 

@@ -902,7 +902,7 @@ static void test_static_children_and_clean_stop(void **state) {
         assert_true(ph_is_alive(hub));
         assert_int_equal(ph_get_pid(hub, "static-a", &pids[0]), 0);
         assert_int_equal(ph_get_pid(hub, "static-b", &pids[1]), 0);
-        snprintf(group, sizeof(group), "%s", supervisor_cgroup_path(hub->supervisor));
+        snprintf(group, sizeof(group), "%s", supervisor_cgroup_path(hub->supervisor, (char[PATH_MAX]) {}));
 
         assert_int_equal(ph_hub_stop(hub), 0);
         assert_false(ph_is_alive(hub));

@@ -38,7 +38,7 @@ static void test_ten_thousand_children(void **state) {
         unsigned started = 0;
 
         assert_non_null(pids);
-        snprintf(hub_path, sizeof(hub_path), "%s", supervisor_cgroup_path(f->sup));
+        snprintf(hub_path, sizeof(hub_path), "%s", supervisor_cgroup_path(f->sup, (char[PATH_MAX]) {}));
 
         /* In batches, so that the exec-status pipes of one batch are closed
          * before the next opens: the fd limit is for pidfds. */

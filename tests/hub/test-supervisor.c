@@ -37,7 +37,7 @@ static void test_start_and_stop(void **state) {
         assert_int_equal(f->counts[SUPERVISOR_EVENT_STARTED], 1);
 
         /* It runs in its own leaf: <own>/<hub>.hub/web.child */
-        const char *cg = supervisor_child_cgroup_path(c);
+        const char *cg = supervisor_child_cgroup_path(c, (char[PATH_MAX]) {});
         assert_non_null(strstr(cg, ".hub/web.child"));
         assert_true(path_exists(cg));
         /* Found by its leaf's cgroup id: the directory's inode. */
@@ -240,7 +240,7 @@ static void test_missing_binary_is_start_error(void **state) {
         assert_int_equal(supervisor_n_children(f->sup), 0);
 
         char leaf[512];
-        snprintf(leaf, sizeof(leaf), "%s/ghost.child", supervisor_cgroup_path(f->sup));
+        snprintf(leaf, sizeof(leaf), "%s/ghost.child", supervisor_cgroup_path(f->sup, (char[PATH_MAX]) {}));
         assert_false(path_exists(leaf));
 }
 
@@ -376,7 +376,7 @@ static void test_stop_kills_whole_tree(void **state) {
         unlink(pidfile);
         for (unsigned i = 0; i < 4; i++)
                 assert_true(pid_alive(pids[i]));
-        const char *cg = supervisor_child_cgroup_path(supervisor_find_child(f->sup, "tree"));
+        const char *cg = supervisor_child_cgroup_path(supervisor_find_child(f->sup, "tree"), (char[PATH_MAX]) {});
         char cgpath[512];
         snprintf(cgpath, sizeof(cgpath), "%s", cg);
 
@@ -651,7 +651,7 @@ static void test_shutdown_stops_everything(void **state) {
         assert_int_equal(fixture_start(f, &b, 5000), 0);
         pid_t pa = supervisor_child_pid(supervisor_find_child(f->sup, "one"));
         pid_t pb = supervisor_child_pid(supervisor_find_child(f->sup, "two"));
-        snprintf(hub_path, sizeof(hub_path), "%s", supervisor_cgroup_path(f->sup));
+        snprintf(hub_path, sizeof(hub_path), "%s", supervisor_cgroup_path(f->sup, (char[PATH_MAX]) {}));
 
         assert_int_equal(supervisor_shutdown(f->sup, fixture_on_shutdown, f), 0);
         assert_int_equal(supervisor_shutdown(f->sup, fixture_on_shutdown, f), -EALREADY);
@@ -727,7 +727,7 @@ static void test_bad_arguments(void **state) {
         assert_null(supervisor_find_child(f->sup, NULL));
         assert_null(supervisor_next_child(NULL, NULL));
         assert_int_equal(supervisor_n_children(NULL), 0);
-        assert_null(supervisor_cgroup_path(NULL));
+        assert_null(supervisor_cgroup_path(NULL, (char[PATH_MAX]) {}));
         assert_null(supervisor_child_id(NULL));
         assert_null(supervisor_child_spec(NULL));
         assert_int_equal(supervisor_child_state(NULL), -EINVAL);
@@ -738,7 +738,7 @@ static void test_bad_arguments(void **state) {
         assert_null(supervisor_child_failure(NULL));
         assert_false(supervisor_child_stop_requested(NULL));
         assert_null(supervisor_child_status_text(NULL));
-        assert_null(supervisor_child_cgroup_path(NULL));
+        assert_null(supervisor_child_cgroup_path(NULL, (char[PATH_MAX]) {}));
         assert_null(supervisor_free(NULL));
 
         assert_string_equal(child_state_to_string(CHILD_STATE_FAILED), "failed");

@@ -98,7 +98,7 @@ static int pe_setup_full(void **state, int *ret_r, const char **ret_reason) {
         *state = p;
         assert_int_equal(fixture_setup(&inner), 0);
         p->f = inner;
-        p->hub_fd = open(supervisor_cgroup_path(p->f->sup), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        p->hub_fd = open(supervisor_cgroup_path(p->f->sup, (char[PATH_MAX]) {}), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(p->hub_fd >= 0);
         *ret_r = proc_exit_monitor_new(p->f->loop, p->hub_fd, on_exit_event, p, &p->monitor, ret_reason);
         return 0;
@@ -126,7 +126,7 @@ static pid_t start_child(pe_fixture *p, const child_spec *spec, uint64_t *ret_le
         assert_int_equal(fixture_start(p->f, spec, 5000), 0);
         supervisor_child *c = supervisor_find_child(p->f->sup, spec->id);
         assert_non_null(c);
-        *ret_leaf = inode_of(supervisor_child_cgroup_path(c));
+        *ret_leaf = inode_of(supervisor_child_cgroup_path(c, (char[PATH_MAX]) {}));
         return supervisor_child_pid(c);
 }
 

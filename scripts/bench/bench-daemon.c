@@ -179,8 +179,10 @@ static bool json_is(const char *s, const char *key, const char *value) {
         return false;
 }
 
-static unsigned long vmrss(pid_t pid) {
+/* A "Key:   N kB" line of /proc/<pid>/status, in bytes; 0 when missing. */
+static unsigned long proc_status_bytes(pid_t pid, const char *key) {
         char path[64], line[256];
+        size_t l = strlen(key);
         unsigned long kb = 0;
         FILE *f;
 
@@ -189,10 +191,16 @@ static unsigned long vmrss(pid_t pid) {
         if (!f)
                 return 0;
         while (fgets(line, sizeof(line), f))
-                if (sscanf(line, "VmRSS: %lu", &kb) == 1)
+                if (strncmp(line, key, l) == 0 && line[l] == ':') {
+                        kb = strtoul(line + l + 1, NULL, 10);
                         break;
+                }
         fclose(f);
         return kb * 1024;
+}
+
+static unsigned long vmrss(pid_t pid) {
+        return proc_status_bytes(pid, "VmRSS");
 }
 
 /* VmRSS once it has settled. The daemon frees a burst's request JSON at
@@ -366,7 +374,7 @@ int main(int argc, char **argv) {
         struct sigaction sa = { .sa_handler = on_signal };
         conn c = { .fd = -1 };
         pid_t dpid = 0, *pids = NULL, *after = NULL;
-        unsigned long rss0, rss1;
+        unsigned long rss0, rss1, peak;
         double pid_us = 0, lookup_us = 0, start_s, adopt_s = -1;
         struct rlimit rl;
         uint64_t t0;
@@ -430,6 +438,9 @@ int main(int argc, char **argv) {
         }
         /* Steady state: past the daemon's once-a-second heap trim. */
         rss1 = vmrss_settled(dpid);
+        /* The most the daemon held at once, the start bursts' JSON and
+         * state files included: what a host must have to spare. */
+        peak = proc_status_bytes(dpid, "VmHWM");
         r = which(&c, n, pids, &running);
         if (r < 0 || running != n) {
                 fprintf(stderr, "bench-daemon: which: %u of %u running (%s)\n", running, n, strerror(r < 0 ? -r : 0));
@@ -494,8 +505,8 @@ int main(int argc, char **argv) {
         if (r < 0)
                 fprintf(stderr, "bench-daemon: adoption: %s (%u of %u running)\n", strerror(-r), running, n);
 
-        printf("daemon N=%u: start %.2f s (%.0f/s); VmRSS %lu -> %lu B: %.0f B per child\n", n, start_s, n / start_s,
-               rss0, rss1, ((double) rss1 - (double) rss0) / n);
+        printf("daemon N=%u: start %.2f s (%.0f/s); VmRSS %lu -> %lu B: %.0f B per child; peak (VmHWM) %.1f MB\n", n,
+               start_s, n / start_s, rss0, rss1, ((double) rss1 - (double) rss0) / n, peak / 1e6);
         printf("daemon socket round trip (%u each): pid %.1f us, lookup %.1f us\n", m, pid_us, lookup_us);
         if (adopt_s >= 0)
                 printf("daemon adoption after kill -9: all %u running after %.3f s, %u with a new pid (restarted)\n",
@@ -509,6 +520,8 @@ int main(int argc, char **argv) {
                                 pid_us, lookup_us, m, n);
                         fprintf(f, "daemon_rss_per_child,%.0f B at %u children (VmRSS %lu -> %lu B)\n",
                                 ((double) rss1 - (double) rss0) / n, n, rss0, rss1);
+                        fprintf(f, "daemon_peak_rss,%.1f MB (VmHWM after the start of %u in requests of %u)\n",
+                                peak / 1e6, n, SPECS_PER_REQUEST);
                         fprintf(f, "daemon_start,%.0f children/s (%u through \"start\" in requests of %u; exec readiness)\n",
                                 n / start_s, n, SPECS_PER_REQUEST);
                         if (adopt_s >= 0)

@@ -154,7 +154,7 @@ def main():
             b = float(r["rss_per_child_b"])
             lines.append(f"| library (in-process hub) VmRSS per child at {n:,} | {b:,.0f} B | "
                          f"heap {float(r['heap_per_child_b']):,.0f} B, {float(r['fds_per_child']):.0f} fds | | "
-                         f"< 1 KiB (daemon) | {verdict(b < 1024)} |")
+                         f"(the target is the daemon's, below) | |")
     idle = [r for r in scale if int(r["idle_sec"]) > 0]
     for r in idle:
         lines.append(f"| idle hub with {int(r['children']):,} children, {r['idle_sec']} s | "
@@ -174,8 +174,11 @@ def main():
             target, ok = "< 50 µs", float(m.group(1)) < 50
         elif m and what == "daemon_rss_per_child":
             target, ok = "< 1 KiB", float(m.group(1)) < 1024
-        elif m and what.startswith("adoption_"):
+        elif m and what == "adoption_10000":
+            # The figure is at 10,000; other N are for the scaling.
             target, ok = "< 1 s, none restarted", float(m.group(1)) < 1 and " 0 restarted" in status
+        elif m and what.startswith("adoption_"):
+            target, ok = "none restarted", " 0 restarted" in status
         lines.append(f"| daemon: {what.replace('_', ' ')} | {status} | | | {target} | "
                      f"{verdict(ok) if ok is not None else ''} |")
     lines.append("")

@@ -173,7 +173,14 @@ def main():
         if m and what == "socket_lookup":
             target, ok = "< 50 µs", float(m.group(1)) < 50
         elif m and what == "daemon_rss_per_child":
-            target, ok = "< 1 KiB", float(m.group(1)) < 1024
+            # The figure is at 25,000 (10,000 where the host cannot):
+            # a smaller N spreads the daemon's fixed costs over fewer
+            # children (--quick runs 2,000).
+            n = re.search(r"at (\d+) children", status)
+            if n and int(n.group(1)) >= 10000:
+                target, ok = "< 1 KiB", float(m.group(1)) < 1024
+            else:
+                target = "(< 1 KiB at 10,000 and more)"
         elif m and what == "adoption_10000":
             # The figure is at 10,000; other N are for the scaling.
             target, ok = "< 1 s, none restarted", float(m.group(1)) < 1 and " 0 restarted" in status

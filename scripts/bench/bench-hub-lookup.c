@@ -24,11 +24,24 @@
  * does) to reach the registry's writer; ph_get_pid() and ph_child_lookup()
  * are the same code, called directly instead of through the PLT.
  *
+ * Beside them, in every round, the machine's own limit: one read from
+ * memory whose address depends on the read before (bench-memory-latency.h).
+ * A lookup on a registry this large is a short chain of such reads, so the
+ * summary also gives each figure as a number of them, which holds still
+ * while the absolute figures swing with the load on the shared host.
+ *
  * --chained adds a third way: each key read only once the previous lookup
  * returned, so that lookups cannot overlap in the CPU: the latency of one
  * lookup, its dependent cache misses in a row.
  *
- *   bench-hub-lookup [--entries N] [--local L] [--lookups M] [--rounds R] [--csv FILE] [--chained] */
+ * --breakdown adds ph_child_lookup() taken apart, through the registry's
+ * own calls: finding the entry and taking a reference (what ph_get_pid()
+ * does, plus the reference), and finding the entry and filling the public
+ * spec view inside the read-side section (what ph_child_lookup() does,
+ * minus the malloc and the reference). Which of the two is close to
+ * ph_child_lookup() tells where its time beyond ph_get_pid()'s goes.
+ *
+ *   bench-hub-lookup [--entries N] [--local L] [--lookups M] [--rounds R] [--csv FILE] [--chained] [--breakdown] */
 
 #include <errno.h>
 #include <getopt.h>
@@ -39,10 +52,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-memory-latency.h"
 #include "bench-stats.h"
 #include "bench.h"
 #include "hub-internal.h"
 #include "processhub.h"
+#include "registry-internal.h"
 #include "registry.h"
 
 #ifndef BENCH_CHILD_PATH
@@ -52,12 +67,16 @@
 #define ID_WIDTH 16
 #define N_REMOTE_NODES 8
 #define MAX_ROUNDS 32
+/* The machine's limit beside the lookups: dependent reads through a buffer
+ * of at least this size and four times the last-level cache. */
+#define CHASE_MIN_BYTES ((size_t) 64 << 20)
+#define CHASE_STEPS_MAX 2000000u
 
 typedef char bench_id[ID_WIDTH];
 
 typedef struct config {
         unsigned entries, local, lookups, rounds;
-        bool chained;
+        bool chained, breakdown;
         const char *csv;
 } config;
 
@@ -144,6 +163,9 @@ static int start_local(ph_hub *hub, const bench_id *ids, unsigned n) {
 typedef enum workload {
         GET_PID,
         CHILD_LOOKUP,
+        /* --breakdown: ph_child_lookup() taken apart (what its time is) */
+        FIND_REF,       /* find the entry and take a reference: no spec, no copy */
+        FIND_SPEC_VIEW, /* find the entry and fill the public spec view, inside the read-side section: no malloc, no reference */
         _WORKLOAD_MAX,
 } workload;
 
@@ -157,6 +179,8 @@ typedef enum key_order {
 static const char *const workload_name[_WORKLOAD_MAX] = {
         [GET_PID] = "ph_get_pid",
         [CHILD_LOOKUP] = "ph_child_lookup + ph_child_info_free",
+        [FIND_REF] = "registry_lookup + unref",
+        [FIND_SPEC_VIEW] = "find + spec view (no malloc, no ref)",
 };
 
 static const char *const key_order_name[_KEY_ORDER_MAX] = {
@@ -174,6 +198,27 @@ static inline int one_lookup(ph_hub *hub, workload w, const char *id, uint64_t *
                 r = ph_get_pid(hub, id, &pid);
                 if (r >= 0)
                         *acc += (uint64_t) pid;
+        } else if (w == FIND_REF) {
+                registry_entry *e = registry_lookup(hub->registry, id);
+
+                r = e ? 0 : -ENOENT;
+                if (e)
+                        *acc += e->n_instances;
+                registry_entry_unref(e);
+        } else if (w == FIND_SPEC_VIEW) {
+                uint64_t hash = registry_hash(hub->registry, id);
+                registry_entry *e;
+
+                urcu_bp_read_lock();
+                e = registry_index_find(hub->registry, id, hash);
+                r = e ? 0 : -ENOENT;
+                if (e) {
+                        ph_child_spec view;
+
+                        hub_spec_to_public(e->spec, &view);
+                        *acc += e->n_instances + view.restart_burst + (view.cwd != NULL);
+                }
+                urcu_bp_read_unlock();
         } else {
                 ph_child_info *info = NULL;
 
@@ -225,6 +270,23 @@ static double run_lookups(ph_hub *hub, workload w, key_order o, const bench_id *
         return (double) elapsed / lookups;
 }
 
+static bool wanted(const config *c, workload w, key_order o) {
+        if (o == KEYS_CHAINED && !c->chained)
+                return false;
+        if (w == FIND_REF || w == FIND_SPEC_VIEW)
+                return c->breakdown && o != KEYS_RANDOM;
+        return true;
+}
+
+static size_t chase_bytes(void) {
+        long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE); /* 0 or -1 where glibc cannot tell */
+        size_t bytes = CHASE_MIN_BYTES;
+
+        if (l3 > 0 && (size_t) l3 * 4 > bytes)
+                bytes = (size_t) l3 * 4;
+        return bytes;
+}
+
 static int parse_args(int argc, char **argv, config *c) {
         static const struct option options[] = {
                 { "entries", required_argument, NULL, 'n' },
@@ -233,12 +295,13 @@ static int parse_args(int argc, char **argv, config *c) {
                 { "rounds", required_argument, NULL, 'r' },
                 { "csv", required_argument, NULL, 'c' },
                 { "chained", no_argument, NULL, 'C' },
+                { "breakdown", no_argument, NULL, 'B' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         int opt;
 
-        while ((opt = getopt_long(argc, argv, "n:L:l:r:c:Ch", options, NULL)) >= 0)
+        while ((opt = getopt_long(argc, argv, "n:L:l:r:c:CBh", options, NULL)) >= 0)
                 switch (opt) {
                 case 'n':
                         c->entries = (unsigned) strtoul(optarg, NULL, 10);
@@ -258,8 +321,11 @@ static int parse_args(int argc, char **argv, config *c) {
                 case 'C':
                         c->chained = true;
                         break;
+                case 'B':
+                        c->breakdown = true;
+                        break;
                 case 'h':
-                        printf("%s [--entries N] [--local L] [--lookups M] [--rounds R] [--csv FILE] [--chained]\n", argv[0]);
+                        printf("%s [--entries N] [--local L] [--lookups M] [--rounds R] [--csv FILE] [--chained] [--breakdown]\n", argv[0]);
                         exit(EXIT_SUCCESS);
                 default:
                         return -EINVAL;
@@ -274,6 +340,8 @@ int main(int argc, char **argv) {
         config c = { .entries = 100000, .local = 1000, .lookups = 10000000, .rounds = 3 };
         _cleanup_free_ bench_id *ids = NULL, *shuffled = NULL;
         double samples[_WORKLOAD_MAX][_KEY_ORDER_MAX][MAX_ROUNDS], figure[_WORKLOAD_MAX][_KEY_ORDER_MAX];
+        double read_samples[MAX_ROUNDS], read_ns;
+        memory_chase *chase = NULL;
         char hub_id[64], *error = NULL;
         ph_hub_config hc;
         ph_hub *hub = NULL;
@@ -282,7 +350,7 @@ int main(int argc, char **argv) {
 
         if (parse_args(argc, argv, &c) < 0) {
                 fprintf(stderr, "usage: %s [--entries 1..999999] [--local L<=N] [--lookups M] [--rounds 1..%d] "
-                        "[--csv FILE] [--chained]\n", argv[0], MAX_ROUNDS);
+                        "[--csv FILE] [--chained] [--breakdown]\n", argv[0], MAX_ROUNDS);
                 return 2;
         }
 
@@ -304,14 +372,19 @@ int main(int argc, char **argv) {
                 memcpy(shuffled[j], t, sizeof(t));
         }
 
+        r = memory_chase_new(chase_bytes(), seed, &chase);
+        if (r < 0) {
+                fprintf(stderr, "bench-hub-lookup: memory chase of %zu bytes: %s\n", chase_bytes(), strerror(-r));
+                return 1;
+        }
+
         snprintf(hub_id, sizeof(hub_id), "bench-lookup-%d", (int) getpid());
         ph_hub_config_init(&hc);
         hc.hub_id = hub_id;
         r = ph_hub_start(&hc, &hub, &error);
         if (r < 0) {
                 fprintf(stderr, "hub start: %s (%s)\n", strerror(-r), error ?: "");
-                free(error);
-                return 1;
+                goto finish;
         }
 
         t0 = bench_now_nsec();
@@ -341,11 +414,18 @@ int main(int argc, char **argv) {
         /* Rounds interleave the figures, so that a drift of the machine
          * spreads over all of them; one warm-up pass first. */
         for (workload w = 0; w < _WORKLOAD_MAX; w++)
-                (void) run_lookups(hub, w, KEYS_FLAT, shuffled, ids, c.entries, c.entries);
-        for (unsigned i = 0; i < c.rounds; i++)
+                if (wanted(&c, w, KEYS_FLAT))
+                        (void) run_lookups(hub, w, KEYS_FLAT, shuffled, ids, c.entries, c.entries);
+        const char *read_label = memory_chase_huge(chase) ?
+                "one dependent read from memory (the machine's limit)" :
+                "one dependent read from memory, no huge pages (+ a page walk)";
+        (void) memory_chase_ns(chase, CHASE_STEPS_MAX);
+        for (unsigned i = 0; i < c.rounds; i++) {
+                read_samples[i] = memory_chase_ns(chase, c.lookups < CHASE_STEPS_MAX ? c.lookups : CHASE_STEPS_MAX);
+                printf("  round %u: %-75s %7.1f ns\n", i + 1, read_label, read_samples[i]);
                 for (workload w = 0; w < _WORKLOAD_MAX; w++)
                         for (key_order o = 0; o < _KEY_ORDER_MAX; o++) {
-                                if (o == KEYS_CHAINED && !c.chained)
+                                if (!wanted(&c, w, o))
                                         continue;
                                 double ns = run_lookups(hub, w, o, shuffled, ids, c.entries, c.lookups);
 
@@ -359,14 +439,18 @@ int main(int argc, char **argv) {
                                        key_order_name[o], ns);
                                 fflush(stdout);
                         }
+        }
 
-        printf("\n  %-38s %36s %10s\n", "figure (median)", "", "ns/op");
+        read_ns = median(read_samples, c.rounds);
+        printf("\n  %-75s %10s %8s\n", "figure (median)", "ns/op", "reads");
+        printf("  %-75s %10.1f %8.2f\n", read_label, read_ns, 1.0);
         for (workload w = 0; w < _WORKLOAD_MAX; w++)
                 for (key_order o = 0; o < _KEY_ORDER_MAX; o++) {
-                        if (o == KEYS_CHAINED && !c.chained)
+                        if (!wanted(&c, w, o))
                                 continue;
                         figure[w][o] = median(samples[w][o], c.rounds);
-                        printf("  %-38s %-36s %10.1f\n", workload_name[w], key_order_name[o], figure[w][o]);
+                        printf("  %-38s %-36s %10.1f %8.2f\n", workload_name[w], key_order_name[o], figure[w][o],
+                               figure[w][o] / read_ns);
                 }
 
         if (c.csv) {
@@ -378,10 +462,10 @@ int main(int argc, char **argv) {
                         goto finish;
                 }
                 fprintf(f, "entries,local,lookups,rounds,get_pid_ns,child_lookup_ns,"
-                           "get_pid_random_key_ns,child_lookup_random_key_ns\n");
-                fprintf(f, "%u,%u,%u,%u,%.1f,%.1f,%.1f,%.1f\n", c.entries, c.local, c.lookups, c.rounds,
+                           "get_pid_random_key_ns,child_lookup_random_key_ns,memory_read_ns\n");
+                fprintf(f, "%u,%u,%u,%u,%.1f,%.1f,%.1f,%.1f,%.1f\n", c.entries, c.local, c.lookups, c.rounds,
                         figure[GET_PID][KEYS_FLAT], figure[CHILD_LOOKUP][KEYS_FLAT],
-                        figure[GET_PID][KEYS_RANDOM], figure[CHILD_LOOKUP][KEYS_RANDOM]);
+                        figure[GET_PID][KEYS_RANDOM], figure[CHILD_LOOKUP][KEYS_RANDOM], read_ns);
                 if (fclose(f) != 0) {
                         r = -errno;
                         goto finish;
@@ -391,6 +475,7 @@ int main(int argc, char **argv) {
 
 finish:
         ph_hub_free(hub); /* stops the local children and removes their groups */
+        memory_chase_free(chase);
         free(error);
         return r < 0 ? 1 : 0;
 }

@@ -24,7 +24,9 @@
  * does) to reach the registry's writer; ph_get_pid() and ph_child_lookup()
  * are the same code, called directly instead of through the PLT.
  *
- * Beside them, in every round, the machine's own limit: one read from
+ * Beside them, in every round, the floor of each (bench-lookup-floor.h: the
+ * same ids in the simplest tables that can answer them), and the machine's
+ * own limit: one read from
  * memory whose address depends on the read before (bench-memory-latency.h).
  * A lookup on a registry this large is a short chain of such reads, so the
  * summary also gives each figure as a number of them, which holds still
@@ -52,6 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-lookup-floor.h"
 #include "bench-memory-latency.h"
 #include "bench-stats.h"
 #include "bench.h"
@@ -163,6 +166,9 @@ static int start_local(ph_hub *hub, const bench_id *ids, unsigned n) {
 typedef enum workload {
         GET_PID,
         CHILD_LOOKUP,
+        /* The floor (bench-lookup-floor.h): the same ids in the simplest tables */
+        FLOOR_PID,
+        FLOOR_RECORD,
         /* --breakdown: ph_child_lookup() taken apart (what its time is) */
         FIND_REF,       /* find the entry and take a reference: no spec, no copy */
         FIND_SPEC_VIEW, /* find the entry and fill the public spec view, inside the read-side section: no malloc, no reference */
@@ -179,6 +185,8 @@ typedef enum key_order {
 static const char *const workload_name[_WORKLOAD_MAX] = {
         [GET_PID] = "ph_get_pid",
         [CHILD_LOOKUP] = "ph_child_lookup + ph_child_info_free",
+        [FLOOR_PID] = "floor: pid inline in a 32-byte cell",
+        [FLOOR_RECORD] = "floor: info inline in a cell, copied",
         [FIND_REF] = "registry_lookup + unref",
         [FIND_SPEC_VIEW] = "find + spec view (no malloc, no ref)",
 };
@@ -189,10 +197,24 @@ static const char *const key_order_name[_KEY_ORDER_MAX] = {
         [KEYS_CHAINED] = "one at a time (latency, --chained)",
 };
 
+static lookup_floor *the_floor;
+
 static inline int one_lookup(ph_hub *hub, workload w, const char *id, uint64_t *acc) {
         int r;
 
-        if (w == GET_PID) {
+        if (w == FLOOR_PID) {
+                pid_t pid;
+
+                r = lookup_floor_pid(the_floor, id, &pid);
+                if (r >= 0)
+                        *acc += (uint64_t) pid;
+        } else if (w == FLOOR_RECORD) {
+                ph_child_info info;
+
+                r = lookup_floor_record(the_floor, id, &info);
+                if (r >= 0)
+                        *acc += info.n_instances + (uint64_t) info.instances[0].pid;
+        } else if (w == GET_PID) {
                 pid_t pid;
 
                 r = ph_get_pid(hub, id, &pid);
@@ -270,11 +292,32 @@ static double run_lookups(ph_hub *hub, workload w, key_order o, const bench_id *
         return (double) elapsed / lookups;
 }
 
+/* The floor's tables over the same ids, with the spec the remote entries
+ * have. */
+static int build_floor(const bench_id *ids, unsigned n, lookup_floor **ret) {
+        static const char *const argv[] = { BENCH_CHILD_PATH, NULL };
+        _cleanup_free_ const char **id_ptrs = calloc(n ?: 1, sizeof(char *));
+        _cleanup_free_ pid_t *pids = calloc(n ?: 1, sizeof(pid_t));
+        ph_child_spec spec;
+
+        if (!id_ptrs || !pids)
+                return -ENOMEM;
+        for (unsigned i = 0; i < n; i++) {
+                id_ptrs[i] = ids[i];
+                pids[i] = (pid_t) (1000 + i);
+        }
+        ph_child_spec_init(&spec);
+        spec.argv = argv;
+        return lookup_floor_new(id_ptrs, pids, n, &spec, ret);
+}
+
 static bool wanted(const config *c, workload w, key_order o) {
         if (o == KEYS_CHAINED && !c->chained)
                 return false;
         if (w == FIND_REF || w == FIND_SPEC_VIEW)
                 return c->breakdown && o != KEYS_RANDOM;
+        if (w == FLOOR_PID || w == FLOOR_RECORD)
+                return o != KEYS_RANDOM;
         return true;
 }
 
@@ -404,6 +447,11 @@ int main(int argc, char **argv) {
                 r = -EIO;
                 goto finish;
         }
+        r = build_floor(ids, c.entries, &the_floor);
+        if (r < 0) {
+                fprintf(stderr, "floor tables: %s\n", strerror(-r));
+                goto finish;
+        }
 
         printf("bench-hub-lookup: %u entries (%u local children, %u of %d other nodes), %u lookups per figure "
                "and round, median of %u rounds\n", c.entries, c.local, c.entries - c.local, N_REMOTE_NODES,
@@ -462,10 +510,12 @@ int main(int argc, char **argv) {
                         goto finish;
                 }
                 fprintf(f, "entries,local,lookups,rounds,get_pid_ns,child_lookup_ns,"
-                           "get_pid_random_key_ns,child_lookup_random_key_ns,memory_read_ns\n");
-                fprintf(f, "%u,%u,%u,%u,%.1f,%.1f,%.1f,%.1f,%.1f\n", c.entries, c.local, c.lookups, c.rounds,
-                        figure[GET_PID][KEYS_FLAT], figure[CHILD_LOOKUP][KEYS_FLAT],
-                        figure[GET_PID][KEYS_RANDOM], figure[CHILD_LOOKUP][KEYS_RANDOM], read_ns);
+                           "get_pid_random_key_ns,child_lookup_random_key_ns,memory_read_ns,"
+                           "floor_get_pid_ns,floor_child_lookup_ns\n");
+                fprintf(f, "%u,%u,%u,%u,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f\n", c.entries, c.local, c.lookups,
+                        c.rounds, figure[GET_PID][KEYS_FLAT], figure[CHILD_LOOKUP][KEYS_FLAT],
+                        figure[GET_PID][KEYS_RANDOM], figure[CHILD_LOOKUP][KEYS_RANDOM], read_ns,
+                        figure[FLOOR_PID][KEYS_FLAT], figure[FLOOR_RECORD][KEYS_FLAT]);
                 if (fclose(f) != 0) {
                         r = -errno;
                         goto finish;
@@ -476,6 +526,7 @@ int main(int argc, char **argv) {
 finish:
         ph_hub_free(hub); /* stops the local children and removes their groups */
         memory_chase_free(chase);
+        lookup_floor_free(the_floor);
         free(error);
         return r < 0 ? 1 : 0;
 }

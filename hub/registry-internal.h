@@ -21,6 +21,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+
 /* liburcu-bp's read lock and unlock inline, the point readers' hot path
  * (registry.c): called across the shared library they cost a call, a PLT
  * jump and two __tls_get_addr() calls each, which on a registry larger
@@ -30,8 +31,10 @@
  * code whose licence is compatible with the GPL, which MIT is; what it
  * brings in are the small inline functions of <urcu/static/urcu-bp.h>
  * (ten lines or fewer each, which section 5 of the LGPL 2.1 leaves
- * unrestricted). Only the registry's files include this header; sanitizer
- * builds call the library instead (REGISTRY_URCU_CALLS, hub/meson.build). */
+ * unrestricted). Only the registry's own files, its tests and benches,
+ * and the client's decoder (for the registry's types) include this
+ * header; sanitizer builds call the library instead (REGISTRY_URCU_CALLS,
+ * hub/meson.build). */
 #ifndef REGISTRY_URCU_CALLS
 #define _LGPL_SOURCE
 #endif

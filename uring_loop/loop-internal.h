@@ -110,6 +110,7 @@ struct loop_source {
         bool internal : 1; /* the loop's own eventfd and signalfd watchers */
         bool all_linked : 1;
         bool dirty_linked : 1;
+        bool io_drained : 1; /* io: its handler said no asked event holds (loop_source_io_drained()) */
         bool pending_linked : 1;
 
         union {

@@ -72,6 +72,15 @@ int loop_source_io_set_events(loop_source *s, uint32_t events) {
         return 0;
 }
 
+int loop_source_io_drained(loop_source *s) {
+        assert_return(s, -EINVAL);
+        assert_return(s->type == SOURCE_IO && !s->internal, -EINVAL);
+        assert_return(s->n_dispatching > 0, -EINVAL);
+
+        s->io_drained = true;
+        return 0;
+}
+
 /* Queue s for a poll(2) check at the next iteration. */
 void io_mark_pending(loop_source *s) {
         assert(s);
@@ -124,12 +133,13 @@ static void io_dispatch(loop_source *s, uint32_t revents) {
         s->dispatch_iteration = l->iteration;
         SOURCE_LIST_REMOVE(&l->io_pending, s, pending);
 
+        s->io_drained = false;
         source_call_begin(s);
         r = s->io.handler(s, s->io.fd, revents, s->userdata);
         if (!source_call_end(s, r))
                 return;
 
-        if (s->enabled && io_check_level(s) != 0)
+        if (s->enabled && !s->io_drained && io_check_level(s) != 0)
                 io_mark_pending(s);
 }
 

@@ -80,6 +80,14 @@ loop *loop_free(loop *l);
 int loop_add_io(loop *l, loop_source **ret, int fd, uint32_t events, loop_io_handler handler, void *userdata);
 /* -EINVAL if s is not an io source or events has bits outside poll(2)'s. */
 int loop_source_io_set_events(loop_source *s, uint32_t events);
+/* From s's handler only: it has seen that none of the events it asks for
+ * holds any more (its last read came back short or with EAGAIN, and it has
+ * nothing it waits to write), so the loop skips the level check after this
+ * call (a poll(2) per call, on the control socket's every request). What
+ * happens on the fd afterwards is a new wakeup and comes as usual. Wrong
+ * use loses events: say it only from what the fd itself answered.
+ * -EINVAL if s is not an io source or its handler is not running. */
+int loop_source_io_drained(loop_source *s);
 
 /* Watch a pidfd for the process's exit; the loop reaps the process (when it
  * is our child) and hands the siginfo to the handler. The pidfd stays owned

@@ -719,6 +719,29 @@ static void test_bad_input(void **state) {
         fx_client_close(&c);
         hello_works(d);
 
+        /* A line in two pieces, the second after a pause (the daemon's
+         * read of the first comes back short, and it waits for more), then
+         * three lines in one write: each answered, in order. */
+        {
+                static const char first[] = "{\"v\":1,\"id\":21,\"op\":", second[] = "\"hello\"}\n";
+                static const char three[] = "{\"v\":1,\"id\":22,\"op\":\"hello\"}\n"
+                                            "{\"v\":1,\"id\":23,\"op\":\"hello\"}\n"
+                                            "{\"v\":1,\"id\":24,\"op\":\"hello\"}\n";
+                assert_int_equal(fx_client_open(&c, d->socket), 0);
+                assert_int_equal(fx_send_raw(&c, first, strlen(first)), 0);
+                (void) nanosleep(&(struct timespec) { .tv_nsec = 50 * 1000 * 1000 }, NULL);
+                assert_int_equal(fx_send_raw(&c, second, strlen(second)), 0);
+                assert_int_equal(fx_send_raw(&c, three, strlen(three)), 0);
+                for (int id = 21; id <= 24; id++) {
+                        json_object *e = fx_read(&c, 5000);
+                        assert_non_null(e);
+                        assert_true(fx_ok(e));
+                        assert_int_equal(fx_get_int(e, "id"), id);
+                        json_object_put(e);
+                }
+                fx_client_close(&c);
+        }
+
         /* A long line under the bound (a start of many children is one
          * request) is read and answered like any other: here its specs
          * are bad, so EINVAL, and the connection stays open. */

@@ -99,6 +99,27 @@ static void test_loop_source_io_set_events(void **state) {
         close(fds[1]);
 }
 
+/* Only an io source's own handler may say it (test-loop-io.c has what it
+ * does). */
+static void test_loop_source_io_drained(void **state) {
+        _cleanup_loop_ loop *l = NULL;
+        _cleanup_loop_source_ loop_source *io = NULL, *t = NULL;
+        int fds[2];
+
+        assert_int_equal(loop_new(&l), 0);
+        assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+        assert_int_equal(loop_add_io(l, &io, fds[0], POLLIN, io_handler, NULL), 0);
+        assert_int_equal(loop_add_timer(l, &t, USEC_INFINITY, 0, timer_handler, NULL), 0);
+
+        assert_int_equal(loop_source_io_drained(NULL), -EINVAL);
+        assert_int_equal(loop_source_io_drained(t), -EINVAL);
+        assert_int_equal(loop_source_io_drained(io), -EINVAL); /* not from its handler */
+
+        io = loop_source_free(io);
+        close(fds[0]);
+        close(fds[1]);
+}
+
 static void test_loop_add_child(void **state) {
         _cleanup_loop_ loop *l = NULL;
         loop_source *s = SENTINEL;
@@ -237,6 +258,7 @@ int main(void) {
                 cmocka_unit_test(test_loop_free),
                 cmocka_unit_test(test_loop_add_io),
                 cmocka_unit_test(test_loop_source_io_set_events),
+                cmocka_unit_test(test_loop_source_io_drained),
                 cmocka_unit_test(test_loop_add_child),
                 cmocka_unit_test(test_loop_add_timer),
                 cmocka_unit_test(test_loop_source_timer_set),

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* io sources on real pipes, socketpairs and eventfds: readiness, the
- * level-triggered promise, changing events, disabling, freeing from
+ * level-triggered promise and the handler's word that it drained the fd,
+ * changing events, disabling, freeing from
  * handlers (also a source whose CQE is later in the same batch), and
  * thousands of sources at once (a full SQ, an overflowing CQ). */
 
@@ -19,6 +20,7 @@ typedef struct io_record {
         unsigned read_after; /* read the data from this call on (0: never read) */
         int ret;             /* what the handler returns */
         bool free_self;
+        bool say_drained; /* call loop_source_io_drained() */
         loop_source **free_other;
         loop_source *self;
 } io_record;
@@ -33,6 +35,8 @@ static int record_handler(loop_source *s, int fd, uint32_t revents, void *userda
         r->last_fd = fd;
         if (r->read_after > 0 && r->calls >= r->read_after && (revents & POLLIN))
                 assert_true(read(fd, buf, sizeof buf) > 0);
+        if (r->say_drained)
+                assert_int_equal(loop_source_io_drained(s), 0);
         if (r->free_other && *r->free_other)
                 *r->free_other = loop_source_free(*r->free_other);
         if (r->free_self) {
@@ -116,6 +120,33 @@ static void test_level_triggered(void **state) {
         assert_true(RUN_UNTIL(f->l, rec.calls >= 4, 5 * USEC_PER_SEC));
         run_for(f->l, 50 * USEC_PER_MSEC);
         assert_int_equal(rec.calls, 4);
+
+        loop_source_free(s);
+}
+
+/* A handler that says it drained the fd is not called again for what it
+ * left (here: everything, it reads nothing, which only a test would do),
+ * and is called for what comes next: the word covers one call. */
+static void test_drained_skips_level_check(void **state) {
+        pipe_fixture *f = *state;
+        io_record rec = { .say_drained = true };
+        loop_source *s = NULL;
+
+        assert_int_equal(loop_add_io(f->l, &s, f->fds[0], POLLIN, record_handler, &rec), 0);
+        write_byte(f->fds[1]);
+        assert_true(RUN_UNTIL(f->l, rec.calls >= 1, 5 * USEC_PER_SEC));
+        run_for(f->l, 50 * USEC_PER_MSEC);
+        assert_int_equal(rec.calls, 1);
+
+        /* New data is a new wakeup. */
+        write_byte(f->fds[1]);
+        assert_true(RUN_UNTIL(f->l, rec.calls >= 2, 5 * USEC_PER_SEC));
+
+        /* Without the word, the level holds (two unread bytes): called
+         * again and again. */
+        rec.say_drained = false;
+        write_byte(f->fds[1]);
+        assert_true(RUN_UNTIL(f->l, rec.calls >= 6, 5 * USEC_PER_SEC));
 
         loop_source_free(s);
 }
@@ -439,6 +470,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_readable, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_level_triggered, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_drained_skips_level_check, setup, teardown),
                 cmocka_unit_test(test_pollout_and_set_events),
                 cmocka_unit_test_setup_teardown(test_disable_enable, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hangup, setup, teardown),

@@ -246,6 +246,8 @@ out_loop:
 out_config:
         daemon_config_free(d.config);
         free(d.last_status);
+        if (d.tokener)
+                json_tokener_free(d.tokener);
         if (code == 0)
                 dlog_info(NULL, NULL, "stopped");
         return code;

@@ -167,7 +167,9 @@ char *phd_hub_names(phd *d) {
 }
 
 int phd_resolve_hub(phd *d, const char *name, phd_hub **ret, char **ret_error_text) {
-        _cleanup_free_ char *names = phd_hub_names(d);
+        /* The list of names only for the errors that quote it: it is an
+         * open_memstream() per request otherwise. */
+        _cleanup_free_ char *names = NULL;
         unsigned n = 0;
         phd_hub *only = NULL;
 
@@ -179,6 +181,7 @@ int phd_resolve_hub(phd *d, const char *name, phd_hub **ret, char **ret_error_te
                                         free_and_printf(ret_error_text, "hub %s is stopping", name);
                                         return -ESHUTDOWN;
                                 }
+                        names = phd_hub_names(d);
                         free_and_printf(ret_error_text, "no hub named %s; this daemon runs: %s", name, names ?: "?");
                         return -ENOENT;
                 }
@@ -198,6 +201,7 @@ int phd_resolve_hub(phd *d, const char *name, phd_hub **ret, char **ret_error_te
                 free_and_printf(ret_error_text, "no hub is running");
                 return -ENOENT;
         }
+        names = phd_hub_names(d);
         free_and_printf(ret_error_text, "hub: needed, this daemon runs several: %s", names ?: "?");
         return -EINVAL;
 }

@@ -695,19 +695,23 @@ static void dispatch(request *q, op_reply *rep) {
 }
 
 void phd_handle_line(phd *d, conn *c, const char *line, size_t len) {
-        json_tokener *tok = json_tokener_new_ex(64);
         json_object *msg = NULL, *v;
         request q = { .daemon = d, .conn = c };
         op_reply rep = {};
 
-        if (!tok) {
+        if (!d->tokener)
+                d->tokener = json_tokener_new_ex(64);
+        if (!d->tokener) {
                 conn_send(c, phd_reply_error(0, ENOMEM, NULL), false);
                 return;
         }
+        json_tokener *tok = d->tokener;
+        json_tokener_reset(tok);
         msg = json_tokener_parse_ex(tok, line, (int) len);
         enum json_tokener_error jerr = json_tokener_get_error(tok);
         size_t used = json_tokener_get_parse_end(tok);
-        json_tokener_free(tok);
+        /* Nothing of this line stays in it for the next one. */
+        json_tokener_reset(tok);
         if (!msg || jerr != json_tokener_success) {
                 json_object_put(msg);
                 _cleanup_free_ char *m = NULL;

@@ -289,6 +289,28 @@ void conn_send_string(conn *c, const char *line, size_t len, bool event) {
                 conn_overflow(c);
                 return;
         }
+        size_t sent = 0;
+        /* Nothing waits before it: straight to the socket, the newline as
+         * a second piece, and only a reply the socket does not take whole
+         * is copied and queued (a malloc and a copy of every reply
+         * otherwise). */
+        if (!c->out_head) {
+                struct iovec iov[2] = {
+                        { .iov_base = (void *) line, .iov_len = len },
+                        { .iov_base = (void *) "\n", .iov_len = 1 },
+                };
+                ssize_t n = sendmsg(c->fd, &(struct msghdr) { .msg_iov = iov, .msg_iovlen = 2 },
+                                    MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                        conn_close(c);
+                        return;
+                }
+                if (n == (ssize_t) len + 1) {
+                        conn_flush(c); /* a close after the flush, the events */
+                        return;
+                }
+                sent = n > 0 ? (size_t) n : 0;
+        }
         out_msg *m = calloc(1, sizeof(*m));
         if (!m || !(m->data = malloc(len + 1))) {
                 free(m);
@@ -298,13 +320,14 @@ void conn_send_string(conn *c, const char *line, size_t len, bool event) {
         memcpy(m->data, line, len);
         m->data[len] = '\n';
         m->len = len + 1;
+        m->off = sent;
         m->event = event;
         if (c->out_tail)
                 c->out_tail->next = m;
         else
                 c->out_head = m;
         c->out_tail = m;
-        c->out_bytes += m->len;
+        c->out_bytes += m->len - m->off;
         conn_flush(c);
 }
 
@@ -384,6 +407,7 @@ static void conn_handle_input(conn *c) {
 
 static int on_conn_io(loop_source *s, int fd, uint32_t revents, void *userdata) {
         conn *c = userdata;
+        bool drained = false;
 
         conn_ref(c);
         if (revents & POLLOUT)
@@ -404,9 +428,12 @@ static int on_conn_io(loop_source *s, int fd, uint32_t revents, void *userdata) 
                                         c->in_size = size;
                                 }
                         }
-                        ssize_t n = recv(fd, c->in + c->in_len, c->in_size - c->in_len, MSG_DONTWAIT);
+                        size_t space = c->in_size - c->in_len;
+                        ssize_t n = recv(fd, c->in + c->in_len, space, MSG_DONTWAIT);
                         if (n < 0) {
-                                if (errno != EAGAIN && errno != EINTR)
+                                if (errno == EAGAIN)
+                                        drained = true;
+                                else if (errno != EINTR)
                                         conn_close(c);
                                 break;
                         }
@@ -424,9 +451,20 @@ static int on_conn_io(loop_source *s, int fd, uint32_t revents, void *userdata) 
                         }
                         c->in_len += (size_t) n;
                         conn_handle_input(c);
+                        /* Short: a stream socket's recv() takes all that
+                         * is queued, so nothing was left. Another recv()
+                         * would only say EAGAIN: a syscall per request. */
+                        if ((size_t) n < space) {
+                                drained = true;
+                                break;
+                        }
                 }
         } else if (!c->closed && (revents & (POLLHUP | POLLERR | POLLNVAL)) && !(revents & POLLOUT))
                 conn_close(c);
+        /* Input drained and no reply waiting for room: no level to check
+         * (a poll() per request otherwise). */
+        if (drained && !c->closed && !c->out_head)
+                (void) loop_source_io_drained(s);
         conn_unref(c);
         return 0;
 }

@@ -4,7 +4,8 @@
  * daemon of its own on a scratch socket and state directory, N children
  * started through "start" (in requests of 1,000 specs, awaited), the
  * daemon's VmRSS per child, "pid" and "lookup" round trips (us/op, one
- * request at a time on one connection), then kill -9 of the daemon and a
+ * request at a time on one connection) beside the same round trips with
+ * a process that only answers (bench-socket-floor.h), then kill -9 of the daemon and a
  * new one on the same state directory: the time from its exec until
  * "which" reports all N running with the pids they had (adopted), and how
  * many came back with another pid (restarted). A hand-written client (one
@@ -20,8 +21,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,6 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench-socket-floor.h"
 #include "bench.h"
 
 #ifndef BENCH_CHILD_PATH
@@ -148,6 +152,17 @@ static int conn_call(conn *c, const char *line, char **ret) {
                         c->buf = nb;
                         c->size = ns;
                 }
+                /* Wait as the project's client does (client/connection.c):
+                 * poll() for POLLIN, then read. A read() that sleeps is
+                 * woken in vain when the daemon takes the request in (the
+                 * kernel wakes a stream socket's sleepers when its sent
+                 * data is freed, a poll() waiter only for what it asked). */
+                struct pollfd p = { .fd = c->fd, .events = POLLIN };
+                if (poll(&p, 1, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
                 ssize_t n = read(c->fd, c->buf + c->len, c->size - c->len);
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -260,28 +275,106 @@ static int start_children(conn *c, unsigned n) {
         return r;
 }
 
-static int lookups(conn *c, const char *op, unsigned n, unsigned m, double *ret_us) {
-        char req[256];
-        unsigned x = 4242;
-        uint64_t t0 = bench_now_nsec();
+/* One request of op for a child picked at random (state *x), its reply
+ * checked; the reply kept when ret_reply is given. */
+static int round_trip(conn *c, const char *op, unsigned n, unsigned *x, char **ret_reply) {
+        char req[256], *reply = NULL;
+        int r;
 
-        for (unsigned i = 0; i < m; i++) {
-                char *reply = NULL;
-                int r;
+        *x = *x * 1103515245u + 12345u;
+        snprintf(req, sizeof(req), "{\"v\":1,\"id\":%u,\"op\":\"%s\",\"hub\":\"%s\",\"args\":{\"id\":\"c%06u\"}}\n",
+                 ++c->next_id, op, hub, (*x >> 8) % n);
+        r = conn_call(c, req, &reply);
+        if (r >= 0 && !json_is(reply, "ok", "true"))
+                r = -EIO;
+        if (r >= 0 && ret_reply) {
+                *ret_reply = reply;
+                reply = NULL;
+        }
+        free(reply);
+        return r;
+}
 
-                x = x * 1103515245u + 12345u;
-                snprintf(req, sizeof(req),
-                         "{\"v\":1,\"id\":%u,\"op\":\"%s\",\"hub\":\"%s\",\"args\":{\"id\":\"c%06u\"}}\n",
-                         ++c->next_id, op, hub, (x >> 8) % n);
-                r = conn_call(c, req, &reply);
-                if (r >= 0 && !json_is(reply, "ok", "true"))
-                        r = -EIO;
-                free(reply);
+/* One side of the socket figure: its round trips, and the CPU that the
+ * process answering them spent. */
+typedef struct socket_side {
+        const char *name;
+        uint64_t ns, cpu_ns, slices, n;
+} socket_side;
+
+/* k round trips of op on c, answered by pid, added to side. */
+static int side_run(socket_side *side, conn *c, pid_t pid, const char *op, unsigned n, unsigned k, unsigned *x) {
+        uint64_t cpu0 = 0, slices0 = 0, cpu1 = 0, slices1 = 0, t0;
+        int r;
+
+        (void) bench_proc_cpu(pid, &cpu0, &slices0);
+        t0 = bench_now_nsec();
+        for (unsigned i = 0; i < k; i++) {
+                r = round_trip(c, op, n, x, NULL);
                 if (r < 0)
                         return r;
         }
-        *ret_us = (double) (bench_now_nsec() - t0) / 1e3 / m;
+        side->ns += bench_now_nsec() - t0;
+        if (bench_proc_cpu(pid, &cpu1, &slices1) >= 0 && cpu0 > 0) {
+                side->cpu_ns += cpu1 - cpu0;
+                side->slices += slices1 - slices0;
+        }
+        side->n += k;
         return 0;
+}
+
+static double side_us(const socket_side *s) {
+        return s->n ? (double) s->ns / 1e3 / (double) s->n : 0;
+}
+
+static double side_cpu_us(const socket_side *s) {
+        return s->n ? (double) s->cpu_ns / 1e3 / (double) s->n : 0;
+}
+
+#define SOCKET_BLOCKS 10u
+
+/* The socket figure: m "pid" and m "lookup" round trips with the daemon
+ * and m with the floor (bench-socket-floor.h), the same request lines,
+ * interleaved in SOCKET_BLOCKS blocks so that a change in the host's load
+ * falls on all three alike. sides: floor, pid, lookup. */
+static int socket_round_trips(conn *c, pid_t dpid, unsigned n, unsigned m, socket_side sides[static 3]) {
+        socket_floor f = { .fd = -1 };
+        conn fc = { .fd = -1 };
+        char *reply = NULL;
+        unsigned x = 4242, k = m / SOCKET_BLOCKS ?: 1;
+        int r;
+
+        /* The floor answers with the daemon's own reply to a lookup. */
+        r = round_trip(c, "lookup", n, &x, &reply);
+        if (r < 0)
+                return r;
+        r = strlen(reply) + 2 < 65536 ? 0 : -E2BIG;
+        if (r >= 0) {
+                size_t l = strlen(reply);
+                char *line = malloc(l + 2);
+
+                r = line ? 0 : -ENOMEM;
+                if (line) {
+                        memcpy(line, reply, l);
+                        memcpy(line + l, "\n", 2);
+                        r = socket_floor_start(&f, line);
+                        free(line);
+                }
+        }
+        free(reply);
+        if (r < 0)
+                return r;
+        fc.fd = f.fd;
+        for (unsigned b = 0; b < SOCKET_BLOCKS && r >= 0 && !bench_interrupted; b++) {
+                r = side_run(&sides[0], &fc, f.pid, "lookup", n, k, &x);
+                if (r >= 0)
+                        r = side_run(&sides[1], c, dpid, "pid", n, k, &x);
+                if (r >= 0)
+                        r = side_run(&sides[2], c, dpid, "lookup", n, k, &x);
+        }
+        free(fc.buf);
+        socket_floor_stop(&f);
+        return bench_interrupted ? -EINTR : r;
 }
 
 /* "which": the pid of each child (by its number) and how many run. */
@@ -375,7 +468,8 @@ int main(int argc, char **argv) {
         conn c = { .fd = -1 };
         pid_t dpid = 0, *pids = NULL, *after = NULL;
         unsigned long rss0, rss1, peak;
-        double pid_us = 0, lookup_us = 0, start_s, adopt_s = -1;
+        socket_side sides[3] = { { .name = "floor" }, { .name = "pid" }, { .name = "lookup" } };
+        double start_s, adopt_s = -1;
         struct rlimit rl;
         uint64_t t0;
         int r, opt;
@@ -448,10 +542,8 @@ int main(int argc, char **argv) {
                 goto finish;
         }
 
-        fprintf(stderr, "daemon: %u pid and lookup round trips...\n", m);
-        r = lookups(&c, "pid", n, m, &pid_us);
-        if (r >= 0)
-                r = lookups(&c, "lookup", n, m, &lookup_us);
+        fprintf(stderr, "daemon: %u pid and lookup round trips, and as many with the floor...\n", m);
+        r = socket_round_trips(&c, dpid, n, m, sides);
         if (r < 0) {
                 fprintf(stderr, "bench-daemon: lookups: %s\n", strerror(-r));
                 goto finish;
@@ -507,7 +599,16 @@ int main(int argc, char **argv) {
 
         printf("daemon N=%u: start %.2f s (%.0f/s); VmRSS %lu -> %lu B: %.0f B per child; peak (VmHWM) %.1f MB\n", n,
                start_s, n / start_s, rss0, rss1, ((double) rss1 - (double) rss0) / n, peak / 1e6);
-        printf("daemon socket round trip (%u each): pid %.1f us, lookup %.1f us\n", m, pid_us, lookup_us);
+        printf("daemon socket round trip (%" PRIu64 " each, in %u interleaved blocks): pid %.1f us, lookup %.1f us; "
+               "floor (an answering process) %.1f us: %.2fx, %.2fx\n",
+               sides[1].n, SOCKET_BLOCKS, side_us(&sides[1]), side_us(&sides[2]), side_us(&sides[0]),
+               side_us(&sides[1]) / side_us(&sides[0]), side_us(&sides[2]) / side_us(&sides[0]));
+        printf("  CPU per round trip of the answering process: pid %.1f us, lookup %.1f us, floor %.1f us; "
+               "put on a CPU %.2f, %.2f, %.2f times\n",
+               side_cpu_us(&sides[1]), side_cpu_us(&sides[2]), side_cpu_us(&sides[0]),
+               sides[1].n ? (double) sides[1].slices / (double) sides[1].n : 0,
+               sides[2].n ? (double) sides[2].slices / (double) sides[2].n : 0,
+               sides[0].n ? (double) sides[0].slices / (double) sides[0].n : 0);
         if (adopt_s >= 0)
                 printf("daemon adoption after kill -9: all %u running after %.3f s, %u with a new pid (restarted)\n",
                        n, adopt_s, restarted);
@@ -516,8 +617,13 @@ int main(int argc, char **argv) {
 
                 if (f) {
                         fprintf(f, "what,status\n");
-                        fprintf(f, "socket_lookup,pid %.1f us/op; lookup %.1f us/op (%u round trips each on %u children)\n",
-                                pid_us, lookup_us, m, n);
+                        fprintf(f, "socket_lookup,pid %.1f us/op; lookup %.1f us/op; floor %.1f us/op (%.2fx; %.2fx); "
+                                   "CPU per op pid %.1f us; lookup %.1f us; floor %.1f us (%" PRIu64 " round trips each "
+                                   "in %u interleaved blocks on %u children)\n",
+                                side_us(&sides[1]), side_us(&sides[2]), side_us(&sides[0]),
+                                side_us(&sides[1]) / side_us(&sides[0]), side_us(&sides[2]) / side_us(&sides[0]),
+                                side_cpu_us(&sides[1]), side_cpu_us(&sides[2]), side_cpu_us(&sides[0]), sides[1].n,
+                                SOCKET_BLOCKS, n);
                         fprintf(f, "daemon_rss_per_child,%.0f B at %u children (VmRSS %lu -> %lu B)\n",
                                 ((double) rss1 - (double) rss0) / n, n, rss0, rss1);
                         fprintf(f, "daemon_peak_rss,%.1f MB (VmHWM after the start of %u in requests of %u)\n",

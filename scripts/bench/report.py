@@ -182,8 +182,22 @@ def main():
         what, status = d["what"], d["status"]
         m = re.match(r"[a-z ]*?([\d.]+)", status)
         target, ok = "", None
+        s = re.match(r"pid ([\d.]+) us/op; lookup ([\d.]+) us/op; floor ([\d.]+) us/op.*?"
+                     r"CPU per op pid ([\d.]+) us; lookup ([\d.]+) us; floor ([\d.]+) us \((.*)\)", status)
+        if s and what == "socket_lookup":
+            # Both requests against the target; beside them the floor (a
+            # process that only answers, the same bytes) and the CPU each
+            # answer cost, which the host's load moves much less.
+            pid, lookup, floor = (float(s.group(i)) for i in (1, 2, 3))
+            lines.append(f"| daemon: socket round trip, pid / lookup ({s.group(7)}) | {pid:.1f} / {lookup:.1f} µs | "
+                         f"floor {floor:.1f} µs | {fmt_ratio(pid / floor)} / {fmt_ratio(lookup / floor)} | < 50 µs | "
+                         f"{verdict(max(pid, lookup) < 50)} |")
+            lines.append(f"| daemon: CPU per round trip, pid / lookup | {s.group(4)} / {s.group(5)} µs | "
+                         f"floor {s.group(6)} µs | {fmt_ratio(float(s.group(4)) / float(s.group(6)))} / "
+                         f"{fmt_ratio(float(s.group(5)) / float(s.group(6)))} | | |")
+            continue
         if m and what == "socket_lookup":
-            target, ok = "< 50 µs", float(m.group(1)) < 50
+            target, ok = "< 50 µs", max(float(x) for x in re.findall(r"([\d.]+) us/op", status)) < 50
         elif m and what == "daemon_rss_per_child":
             # The figure is at 25,000 (10,000 where the host cannot):
             # a smaller N spreads the daemon's fixed costs over fewer

@@ -248,6 +248,8 @@ out_config:
         free(d.last_status);
         if (d.tokener)
                 json_tokener_free(d.tokener);
+        json_writer_done(&d.reply_writer);
+        json_writer_done(&d.result_writer);
         if (code == 0)
                 dlog_info(NULL, NULL, "stopped");
         return code;

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "daemon-config.h"
+#include "json-writer.h"
 #include "loop.h"
 #include "processhub.h"
 #include "workers.h"
@@ -121,6 +122,9 @@ struct phd {
          * was an allocation of 2 KiB (with its stack), which also made
          * malloc consolidate its fast bins each time. */
         json_tokener *tokener;
+        /* A reply's text, and a result an operation writes as text
+         * (json-writer.h): emptied for each request, their buffers kept. */
+        json_writer reply_writer, result_writer;
 };
 
 /* daemon.c */

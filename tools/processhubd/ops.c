@@ -50,6 +50,10 @@ json_object *phd_reply_error(int64_t id, int error, const char *message) {
  * later" (an awaited job holds the connection). */
 typedef struct op_reply {
         json_object *result;
+        /* Or the result as text: the frequent requests' ("pid", "lookup")
+         * write it here instead of building a tree, and set written. */
+        json_writer *text;
+        bool written;
         int error;
         char *message;
         bool deferred;
@@ -365,7 +369,8 @@ static int op_lookup(request *q, phd_hub *h, op_reply *rep) {
         r = ph_child_lookup(h->hub, id, &info);
         if (r < 0)
                 return op_fail(rep, r, r == -ENOENT ? "no child %s is registered" : NULL, id);
-        rep->result = json_info(info, id, with_metadata);
+        json_write_info(rep->text, info, id, with_metadata);
+        rep->written = true;
         ph_child_info_free(info);
         return 0;
 }
@@ -384,10 +389,11 @@ static int op_pid(request *q, phd_hub *h, op_reply *rep) {
                 return op_fail(rep, r, "child %s is registered but not running (restarting)", id);
         if (r < 0)
                 return op_fail(rep, r, NULL);
-        json_object *o = json_object_new_object();
-        json_add_string(o, "id", id);
-        json_add_int(o, "pid", pid);
-        rep->result = o;
+        json_writer_object_begin(rep->text);
+        json_writer_field_string(rep->text, "id", id);
+        json_writer_field_int(rep->text, "pid", pid);
+        json_writer_object_end(rep->text);
+        rep->written = true;
         return 0;
 }
 
@@ -694,10 +700,51 @@ static void dispatch(request *q, op_reply *rep) {
         (void) e->fn(q, h, rep);
 }
 
+/* {"v":1,"id":N,"ok":true,"result":R}, written around the result, whether
+ * the operation wrote it as text or built a tree (which is put). */
+static void reply_ok(phd *d, conn *c, int64_t id, op_reply *rep) {
+        json_writer *w = &d->reply_writer;
+        const char *text;
+        size_t len;
+
+        json_writer_reset(w);
+        json_writer_object_begin(w);
+        json_writer_field_int(w, "v", PHD_PROTOCOL_VERSION);
+        json_writer_field_int(w, "id", id);
+        json_writer_key(w, "ok");
+        json_writer_bool(w, true);
+        json_writer_key(w, "result");
+        if (rep->written) {
+                text = json_writer_text(rep->text, &len);
+                if (text)
+                        json_writer_raw(w, text, len);
+                else
+                        w->oom = true;
+        } else if (rep->result) {
+                text = json_object_to_json_string_length(rep->result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+                                                          &len);
+                if (text)
+                        json_writer_raw(w, text, len);
+                else
+                        w->oom = true;
+        } else
+                json_writer_null(w);
+        json_writer_object_end(w);
+        json_object_put(rep->result);
+        rep->result = NULL;
+
+        text = json_writer_text(w, &len);
+        if (!text) {
+                conn_send(c, phd_reply_error(id, ENOMEM, NULL), false);
+                return;
+        }
+        conn_send_string(c, text, len, false);
+}
+
 void phd_handle_line(phd *d, conn *c, const char *line, size_t len) {
         json_object *msg = NULL, *v;
         request q = { .daemon = d, .conn = c };
-        op_reply rep = {};
+        op_reply rep = { .text = &d->result_writer };
 
         if (!d->tokener)
                 d->tokener = json_tokener_new_ex(64);
@@ -770,13 +817,14 @@ void phd_handle_line(phd *d, conn *c, const char *line, size_t len) {
                         q.args = json_object_new_object();
                         json_object_object_add(msg, "args", q.args);
                 }
+                json_writer_reset(rep.text);
                 dispatch(&q, &rep);
         }
 
         if (rep.error < 0)
                 conn_send(c, phd_reply_error(q.id, rep.error, rep.message), false);
         else if (!rep.deferred)
-                conn_send(c, phd_reply_ok(q.id, rep.result), false);
+                reply_ok(d, c, q.id, &rep);
         free(rep.message);
         json_object_put(msg);
 }

@@ -31,6 +31,8 @@ json_object *json_strv(const char *const *l) {
         return a;
 }
 
+/* The same shape as json_write_instances(), built directly: lists of
+ * thousands of children have one each, where a parse would cost more. */
 json_object *json_instances(const ph_instance *instances, size_t n) {
         json_object *a = json_object_new_array();
 
@@ -44,66 +46,109 @@ json_object *json_instances(const ph_instance *instances, size_t n) {
 }
 
 /* 0 is "not set" (null), PH_LIMIT_MAX is "max". */
-static json_object *json_limit(uint64_t v) {
+static void write_limit(json_writer *w, const char *key, uint64_t v) {
+        json_writer_key(w, key);
         if (v == 0)
-                return NULL;
-        if (v == PH_LIMIT_MAX)
-                return json_object_new_string("max");
-        return json_object_new_uint64(v);
+                json_writer_null(w);
+        else if (v == PH_LIMIT_MAX)
+                json_writer_string(w, "max");
+        else
+                json_writer_uint(w, v);
+}
+
+/* A weight: 0 is "not set" (null); no weight is "max". */
+static void write_weight(json_writer *w, const char *key, unsigned v) {
+        json_writer_key(w, key);
+        if (v == 0)
+                json_writer_null(w);
+        else
+                json_writer_uint(w, v);
 }
 
 static const char *name_of(const char *const *names, size_t n, int i) {
         return i >= 0 && (size_t) i < n ? names[i] : NULL;
 }
 
-json_object *json_spec(const ph_child_spec *s) {
-        json_object *o = json_object_new_object();
+void json_write_instances(json_writer *w, const ph_instance *instances, size_t n) {
+        json_writer_array_begin(w);
+        for (size_t i = 0; i < n; i++) {
+                json_writer_object_begin(w);
+                json_writer_field_string(w, "node", instances[i].node);
+                json_writer_field_int(w, "pid", instances[i].pid);
+                json_writer_object_end(w);
+        }
+        json_writer_array_end(w);
+}
 
-        if (!o)
-                return NULL;
-        json_add_string(o, "id", s->id);
-        json_object_object_add(o, "argv", json_strv(s->argv));
-        json_object_object_add(o, "env", json_strv(s->env));
-        json_add_string(o, "cwd", s->cwd);
-        json_add_string(o, "user", s->user);
-        json_add_string(o, "group", s->group);
-        json_add_string(o, "restart", name_of(protocol_restart_names, _PH_RESTART_MAX, s->restart));
-        json_add_string(o, "ready", name_of(protocol_ready_names, _PH_READY_MAX, s->ready));
-        json_object_object_add(o, "ready_timeout_ms", json_object_new_uint64(s->ready_timeout_ms));
-        json_object_object_add(o, "shutdown_timeout_ms", json_object_new_uint64(s->shutdown_timeout_ms));
-        json_object_object_add(o, "restart_burst", json_object_new_uint64(s->restart_burst));
-        json_object_object_add(o, "restart_interval_ms", json_object_new_uint64(s->restart_interval_ms));
-        json_object_object_add(o, "restart_delay_ms", json_object_new_uint64(s->restart_delay_ms));
-        json_object_object_add(o, "restart_delay_max_ms", json_object_new_uint64(s->restart_delay_max_ms));
-        json_object *l = json_object_new_object();
-        json_object_object_add(l, "memory_max", json_limit(s->limits.memory_max));
-        json_object_object_add(l, "pids_max", json_limit(s->limits.pids_max));
-        json_object_object_add(l, "cpu_weight", s->limits.cpu_weight ? json_object_new_uint64(s->limits.cpu_weight) : NULL);
-        json_object_object_add(l, "io_weight", s->limits.io_weight ? json_object_new_uint64(s->limits.io_weight) : NULL);
-        json_object_object_add(o, "limits", l);
-        json_add_string(o, "stdout", name_of(protocol_output_names, _PH_OUTPUT_MAX, s->stdout_output));
-        json_add_string(o, "stdout_path", s->stdout_path);
-        json_add_string(o, "stderr", name_of(protocol_output_names, _PH_OUTPUT_MAX, s->stderr_output));
-        json_add_string(o, "stderr_path", s->stderr_path);
+void json_write_spec(json_writer *w, const ph_child_spec *s) {
+        json_writer_object_begin(w);
+        json_writer_field_string(w, "id", s->id);
+        json_writer_field_strv(w, "argv", s->argv);
+        json_writer_field_strv(w, "env", s->env);
+        json_writer_field_string(w, "cwd", s->cwd);
+        json_writer_field_string(w, "user", s->user);
+        json_writer_field_string(w, "group", s->group);
+        json_writer_field_string(w, "restart", name_of(protocol_restart_names, _PH_RESTART_MAX, s->restart));
+        json_writer_field_string(w, "ready", name_of(protocol_ready_names, _PH_READY_MAX, s->ready));
+        json_writer_field_uint(w, "ready_timeout_ms", s->ready_timeout_ms);
+        json_writer_field_uint(w, "shutdown_timeout_ms", s->shutdown_timeout_ms);
+        json_writer_field_uint(w, "restart_burst", s->restart_burst);
+        json_writer_field_uint(w, "restart_interval_ms", s->restart_interval_ms);
+        json_writer_field_uint(w, "restart_delay_ms", s->restart_delay_ms);
+        json_writer_field_uint(w, "restart_delay_max_ms", s->restart_delay_max_ms);
+        json_writer_key(w, "limits");
+        json_writer_object_begin(w);
+        write_limit(w, "memory_max", s->limits.memory_max);
+        write_limit(w, "pids_max", s->limits.pids_max);
+        write_weight(w, "cpu_weight", s->limits.cpu_weight);
+        write_weight(w, "io_weight", s->limits.io_weight);
+        json_writer_object_end(w);
+        json_writer_field_string(w, "stdout", name_of(protocol_output_names, _PH_OUTPUT_MAX, s->stdout_output));
+        json_writer_field_string(w, "stdout_path", s->stdout_path);
+        json_writer_field_string(w, "stderr", name_of(protocol_output_names, _PH_OUTPUT_MAX, s->stderr_output));
+        json_writer_field_string(w, "stderr_path", s->stderr_path);
+        json_writer_object_end(w);
+}
+
+void json_write_info(json_writer *w, const ph_child_info *info, const char *id, bool with_metadata) {
+        json_writer_object_begin(w);
+        json_writer_field_string(w, "id", id ?: info->spec.id);
+        json_writer_key(w, "instances");
+        json_write_instances(w, info->instances, info->n_instances);
+        json_writer_field_string(w, "tag", info->tag);
+        json_writer_key(w, "spec");
+        json_write_spec(w, &info->spec);
+        if (with_metadata) {
+                json_writer_key(w, "metadata");
+                json_writer_object_begin(w);
+                for (size_t i = 0; i < info->n_metadata; i++)
+                        json_writer_field_string(w, info->metadata[i].key, info->metadata[i].value);
+                json_writer_object_end(w);
+        }
+        json_writer_object_end(w);
+}
+
+/* A json-c tree of what a writer wrote: one definition of each shape. */
+static json_object *tree_of(json_writer *w) {
+        const char *text = json_writer_text(w, NULL);
+        json_object *o = text ? json_tokener_parse(text) : NULL;
+
+        json_writer_done(w);
         return o;
 }
 
-json_object *json_info(const ph_child_info *info, const char *id, bool with_metadata) {
-        json_object *o = json_object_new_object();
+json_object *json_spec(const ph_child_spec *s) {
+        json_writer w = JSON_WRITER_INIT;
 
-        if (!o)
-                return NULL;
-        json_add_string(o, "id", id ?: info->spec.id);
-        json_object_object_add(o, "instances", json_instances(info->instances, info->n_instances));
-        json_add_string(o, "tag", info->tag);
-        json_object_object_add(o, "spec", json_spec(&info->spec));
-        if (with_metadata) {
-                json_object *m = json_object_new_object();
-                for (size_t i = 0; m && i < info->n_metadata; i++)
-                        json_add_string(m, info->metadata[i].key, info->metadata[i].value);
-                json_object_object_add(o, "metadata", m);
-        }
-        return o;
+        json_write_spec(&w, s);
+        return tree_of(&w);
+}
+
+json_object *json_info(const ph_child_info *info, const char *id, bool with_metadata) {
+        json_writer w = JSON_WRITER_INIT;
+
+        json_write_info(&w, info, id, with_metadata);
+        return tree_of(&w);
 }
 
 static json_object *json_result_errors(const ph_result *result) {

@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "json-writer.h"
 #include "macros.h"
 #include "processhub.h"
 
@@ -18,6 +19,13 @@ extern const char *const protocol_output_names[_PH_OUTPUT_MAX];
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 #define _cleanup_json_ _cleanup_(json_object_putp)
 
+/* The shapes that replies to the frequent requests carry, written as text
+ * (json-writer.h). json_spec() and json_info() parse that text, so that
+ * each is defined once; json_instances() builds its two fields itself
+ * (test-json-writer checks that both agree). */
+void json_write_instances(json_writer *w, const ph_instance *instances, size_t n);
+void json_write_spec(json_writer *w, const ph_child_spec *spec);
+void json_write_info(json_writer *w, const ph_child_info *info, const char *id, bool with_metadata);
 json_object *json_instances(const ph_instance *instances, size_t n);
 json_object *json_spec(const ph_child_spec *spec);
 json_object *json_info(const ph_child_info *info, const char *id, bool with_metadata);

@@ -196,7 +196,7 @@ static int hub_state_flush(ph_hub *hub) {
                 /* Only a running process is adopted; one still starting (or
                  * restarting) is started afresh. */
                 if (supervisor_child_state(c) == CHILD_STATE_RUNNING &&
-                    supervisor_child_start_time(c, &rec->start_time) >= 0)
+                    supervisor_child_identity(c, &rec->identity) >= 0)
                         rec->pid = supervisor_child_pid(c);
                 e = registry_lookup(hub->registry, supervisor_child_id(c));
                 if (e) {
@@ -313,7 +313,7 @@ static int hub_adopt_on_loop(ph_hub *hub, void *userdata) {
                 list[i] = (supervisor_adoptee) {
                         .spec = st->records[i].spec,
                         .pid = st->records[i].pid,
-                        .start_time = st->records[i].start_time,
+                        .identity = st->records[i].identity,
                         .restarts = st->records[i].restarts,
                 };
         r = supervisor_adopt_children(hub->supervisor, list, st->n_records);

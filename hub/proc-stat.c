@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "macros.h"
@@ -46,4 +48,70 @@ int proc_start_time(pid_t pid, uint64_t *ret) {
                 return -EBADMSG;
         *ret = v;
         return 0;
+}
+
+#ifndef PID_FS_MAGIC
+#define PID_FS_MAGIC 0x50494446
+#endif
+
+int pidfd_inode(int pidfd, uint64_t *ret) {
+        /* Whether pidfds live on pidfs is the kernel's, the same for every
+         * pidfd: asked once (0 unknown, 1 yes, -1 no). */
+        static int on_pidfs = 0;
+        struct statfs sfs;
+        struct stat st;
+        int known;
+
+        assert_return(pidfd >= 0, -EBADF);
+        assert_return(ret, -EINVAL);
+
+        known = __atomic_load_n(&on_pidfs, __ATOMIC_RELAXED);
+        if (known == 0) {
+                if (fstatfs(pidfd, &sfs) < 0)
+                        return -errno;
+                known = sfs.f_type == PID_FS_MAGIC ? 1 : -1;
+                __atomic_store_n(&on_pidfs, known, __ATOMIC_RELAXED);
+        }
+        if (known < 0)
+                return -EOPNOTSUPP;
+        if (fstat(pidfd, &st) < 0)
+                return -errno;
+        *ret = (uint64_t) st.st_ino;
+        return 0;
+}
+
+int process_identity_get(int pidfd, pid_t pid, process_identity *ret) {
+        process_identity id = {};
+        int r;
+
+        assert_return(ret, -EINVAL);
+
+        r = pidfd >= 0 ? pidfd_inode(pidfd, &id.pidfs_ino) : -EOPNOTSUPP;
+        if (r == -EOPNOTSUPP)
+                r = proc_start_time(pid, &id.start_time);
+        if (r < 0)
+                return r;
+        *ret = id;
+        return 0;
+}
+
+int process_identity_matches(int pidfd, pid_t pid, const process_identity *id) {
+        uint64_t v;
+        int r;
+
+        assert_return(id, -EINVAL);
+
+        if (id->pidfs_ino != 0) {
+                r = pidfd_inode(pidfd, &v);
+                if (r >= 0)
+                        return v == id->pidfs_ino;
+                if (r != -EOPNOTSUPP || id->start_time == 0)
+                        return r;
+        }
+        if (id->start_time == 0)
+                return 0;
+        r = proc_start_time(pid, &v);
+        if (r < 0)
+                return r == -EBADMSG ? -ESRCH : r;
+        return v == id->start_time;
 }

@@ -148,8 +148,10 @@ static json_object *record_to_json(const state_record *r) {
                 }
         }
         if (add(j, "pid", json_object_new_int64(r->pid)) < 0 ||
-            add(j, "start_time", json_object_new_uint64(r->start_time)) < 0 ||
+            add(j, "start_time", json_object_new_uint64(r->identity.start_time)) < 0 ||
             add(j, "restarts", json_object_new_uint64(r->restarts)) < 0)
+                return NULL;
+        if (r->identity.pidfs_ino != 0 && add(j, "pidfs_ino", json_object_new_uint64(r->identity.pidfs_ino)) < 0)
                 return NULL;
         return TAKE_PTR(j);
 }
@@ -449,8 +451,12 @@ static int decode_record(decoder *d, json_object *o, size_t i, state_record *rec
                 if (!rec->metadata[k].key || !rec->metadata[k].value)
                         return -ENOMEM;
         }
-        if ((r = get_u64(d, o, where, "pid", &pid)) < 0 || (r = get_u64(d, o, where, "start_time", &rec->start_time)) < 0 ||
+        if ((r = get_u64(d, o, where, "pid", &pid)) < 0 ||
+            (r = get_u64(d, o, where, "start_time", &rec->identity.start_time)) < 0 ||
             (r = get_u64(d, o, where, "restarts", &restarts)) < 0)
+                return r;
+        /* Optional: the files of the versions before it have none. */
+        if (field(o, "pidfs_ino") && (r = get_u64(d, o, where, "pidfs_ino", &rec->identity.pidfs_ino)) < 0)
                 return r;
         if (pid > INT32_MAX)
                 return bad(d, "%s.pid: out of range", where);

@@ -3,8 +3,9 @@
 
 /* A hub's state file: what a later process needs to adopt the children of
  * this one after it died (kill -9, crash): for every local child its spec,
- * its metadata, its pid with the pid's start time (the process's identity)
- * and its restart count.
+ * its metadata, its pid with the process's identity (proc-stat.h: its
+ * pidfs inode, or where the kernel has no pidfs its start time) and its
+ * restart count.
  *
  * JSON (json-c, which libhub links anyway): readable with jq by an
  * operator, and specs carry argv/env strings with any bytes, which a line
@@ -13,10 +14,14 @@
  *   { "format": "processhub-state", "version": 1, "hub_id": "...",
  *     "children": [ { "spec": {...}, "tag": "..."|null,
  *                     "metadata": [["k","v"], ...],
- *                     "pid": 123, "start_time": 4567, "restarts": 0 } ] }
+ *                     "pid": 123, "start_time": 4567, "restarts": 0,
+ *                     "pidfs_ino": 8910 } ] }
  *
  * pid 0 means "no process was running" (starting, restarting): such a
- * child is started afresh at adoption. Pure encode/decode plus the atomic
+ * child is started afresh at adoption. start_time is 0 when the identity
+ * is the pidfs inode; pidfs_ino is left out when it is not (the files of
+ * the versions before it, which had start_time only, are read as they
+ * were, and theirs are adopted by start time). Pure encode/decode plus the atomic
  * file write; no hub knowledge. */
 
 #include <stddef.h>
@@ -24,6 +29,7 @@
 #include <sys/types.h>
 
 #include "child-spec.h"
+#include "proc-stat.h"
 #include "registry.h"
 
 typedef struct state_record {
@@ -32,7 +38,7 @@ typedef struct state_record {
         registry_kv *metadata;
         size_t n_metadata;
         pid_t pid;
-        uint64_t start_time; /* field 22 of /proc/<pid>/stat */
+        process_identity identity;
         unsigned restarts;
 } state_record;
 

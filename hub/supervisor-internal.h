@@ -58,13 +58,16 @@ struct supervisor_child {
         restart_window window; /* this child's restarts, against its spec's limits */
 
         uint64_t oom_kills_at_spawn;
-        uint64_t start_time; /* of start_time_pid, when that is pid */
+        /* Of identity_pid, when that is pid (proc-stat.h): its pidfs inode
+         * when identity_pidfs, else its start time. One word, not a
+         * process_identity: this record is one per child. */
+        uint64_t identity;
         uint64_t running_since_usec;
         child_exit last_exit;
 
         pid_t pid;
         pid_t last_pid; /* the process before pid (or before it was cleared) */
-        pid_t start_time_pid;
+        pid_t identity_pid;
         int pidfd;
         unsigned restarts;
 
@@ -76,6 +79,7 @@ struct supervisor_child {
         bool start_reported : 1;
         bool exec_done : 1;
         bool exit_reason_fixed : 1; /* last_exit was set by us (ready timeout), keep it */
+        bool identity_pidfs : 1;
 };
 
 struct supervisor {

@@ -366,10 +366,10 @@ fail:
 /* With the pidfd held, pid cannot be handed to another process: what /proc
  * says from here on is about the process the pidfd names, as long as it has
  * not exited by the time we look at the pidfd again. */
-static int adopt_verify(const cgroup_group *g, pid_t pid, uint64_t start_time, int *ret_pidfd, const char **ret_reason) {
+static int adopt_verify(const cgroup_group *g, pid_t pid, const process_identity *identity, int *ret_pidfd,
+                        const char **ret_reason) {
         _cleanup_close_ int pidfd = -EBADF;
         struct pollfd p;
-        uint64_t t;
         int r;
 
         pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
@@ -377,13 +377,19 @@ static int adopt_verify(const cgroup_group *g, pid_t pid, uint64_t start_time, i
                 *ret_reason = "adopt: the recorded process is gone";
                 return errno == ESRCH ? -ESRCH : -errno;
         }
-        r = proc_start_time(pid, &t);
+        r = process_identity_matches(pidfd, pid, identity);
+        if (r == -EOPNOTSUPP) {
+                *ret_reason = "adopt: the recorded identity is a pidfs inode, and this kernel has no pidfs";
+                return -ESRCH;
+        }
         if (r < 0) {
                 *ret_reason = "adopt: the recorded process is gone";
-                return r == -EBADMSG ? -ESRCH : r;
+                return r;
         }
-        if (t != start_time) {
-                *ret_reason = "adopt: the pid belongs to another process now (start time differs)";
+        if (r == 0) {
+                *ret_reason = identity->pidfs_ino != 0
+                                      ? "adopt: the pid belongs to another process now (pidfs inode differs)"
+                                      : "adopt: the pid belongs to another process now (start time differs)";
                 return -ESRCH;
         }
         r = cgroup_group_contains_pidfd(g, pidfd, pid);
@@ -429,7 +435,7 @@ static int adopt_one(supervisor *s, cgroup_adoption *a, const supervisor_adoptee
                 reason = "cgroup: the child's group cannot be opened";
                 goto fail;
         }
-        r = e->pid > 0 ? adopt_verify(c->group, e->pid, e->start_time, &pidfd, &reason) : -ESRCH;
+        r = e->pid > 0 ? adopt_verify(c->group, e->pid, &e->identity, &pidfd, &reason) : -ESRCH;
         if (r < 0) {
                 if (e->pid == 0)
                         reason = "adopt: no process was running";
@@ -443,8 +449,12 @@ static int adopt_one(supervisor *s, cgroup_adoption *a, const supervisor_adoptee
 
         c->pid = e->pid;
         c->pidfd = pidfd;
-        c->start_time = e->start_time;
-        c->start_time_pid = e->pid;
+        /* Checked: from now on its pidfs inode where the kernel has one
+         * (a process recorded by its start time included), else that. */
+        c->identity_pidfs = pidfd_inode(pidfd, &c->identity) >= 0;
+        if (!c->identity_pidfs)
+                c->identity = e->identity.start_time;
+        c->identity_pid = e->pid;
         c->restarts = e->restarts;
         c->start_reported = true;
         c->exec_done = true;
@@ -491,9 +501,10 @@ int supervisor_adopt_children(supervisor *s, supervisor_adoptee *list, size_t n)
         return 0;
 }
 
-int supervisor_adopt_child(supervisor *s, const child_spec *spec, pid_t pid, uint64_t start_time, unsigned restarts,
-                           const char **ret_reason) {
-        supervisor_adoptee e = { .spec = spec, .pid = pid, .start_time = start_time, .restarts = restarts };
+int supervisor_adopt_child(supervisor *s, const child_spec *spec, pid_t pid, const process_identity *identity,
+                           unsigned restarts, const char **ret_reason) {
+        supervisor_adoptee e = { .spec = spec, .pid = pid, .identity = identity ? *identity : (process_identity) {},
+                                 .restarts = restarts };
         int r;
 
         assert_return(s, -EINVAL);
@@ -729,7 +740,8 @@ void supervisor_child_set_restarts(supervisor_child *c, unsigned restarts) {
                 c->restarts = restarts;
 }
 
-int supervisor_child_start_time(supervisor_child *c, uint64_t *ret) {
+int supervisor_child_identity(supervisor_child *c, process_identity *ret) {
+        process_identity id;
         int r;
 
         assert_return(c, -EINVAL);
@@ -737,13 +749,16 @@ int supervisor_child_start_time(supervisor_child *c, uint64_t *ret) {
 
         if (c->pid <= 0)
                 return -ESRCH;
-        if (c->start_time_pid != c->pid) {
-                r = proc_start_time(c->pid, &c->start_time);
+        if (c->identity_pid != c->pid) {
+                r = process_identity_get(c->pidfd, c->pid, &id);
                 if (r < 0)
                         return r;
-                c->start_time_pid = c->pid;
+                c->identity_pidfs = id.pidfs_ino != 0;
+                c->identity = c->identity_pidfs ? id.pidfs_ino : id.start_time;
+                c->identity_pid = c->pid;
         }
-        *ret = c->start_time;
+        *ret = c->identity_pidfs ? (process_identity) { .pidfs_ino = c->identity }
+                                 : (process_identity) { .start_time = c->identity };
         return 0;
 }
 

@@ -23,6 +23,7 @@
 #include "child-exit.h"
 #include "child-spec.h"
 #include "loop.h"
+#include "proc-stat.h"
 
 typedef struct supervisor supervisor;
 typedef struct supervisor_child supervisor_child;
@@ -106,9 +107,9 @@ int supervisor_start_child(supervisor *s, const child_spec *spec, supervisor_sta
                            const char **ret_reason);
 
 /* Take over a process an earlier supervisor of this hub started: pid,
- * recorded with its start time (proc_start_time()), must still run in the
- * child's leaf. It is opened as a pidfd and checked (start time, cgroup)
- * with the pidfd held, so a pid reused in between cannot pass. Then the
+ * recorded with its identity (supervisor_child_identity()), must still run
+ * in the child's leaf. It is opened as a pidfd and checked (identity,
+ * cgroup) with the pidfd held, so a pid reused in between cannot pass. Then the
  * child is RUNNING with that pid and restarts as its restart count, without
  * a start handler or a STARTED event (the owner registers it). It is not
  * our child: its exit is seen on the pidfd, with CHILD_EXIT_UNKNOWN as
@@ -116,8 +117,8 @@ int supervisor_start_child(supervisor *s, const child_spec *spec, supervisor_sta
  * -ESRCH when the process is gone or is another one (the leaf is then
  * killed and removed: start the child afresh); -EEXIST, -EINVAL (spec),
  * -ESHUTDOWN as supervisor_start_child(). */
-int supervisor_adopt_child(supervisor *s, const child_spec *spec, pid_t pid, uint64_t start_time, unsigned restarts,
-                           const char **ret_reason);
+int supervisor_adopt_child(supervisor *s, const child_spec *spec, pid_t pid, const process_identity *identity,
+                           unsigned restarts, const char **ret_reason);
 /* supervisor_adopt_child() for each entry of list, in order, with the hub
  * group's directories read once for all of them (the way to take back
  * thousands): each entry's result is what that call would return, with its
@@ -126,7 +127,7 @@ int supervisor_adopt_child(supervisor *s, const child_spec *spec, pid_t pid, uin
 typedef struct supervisor_adoptee {
         const child_spec *spec;
         pid_t pid; /* 0: no process was running */
-        uint64_t start_time;
+        process_identity identity;
         unsigned restarts;
         int result;         /* set by the call: 0 adopted, else -errno */
         const char *reason; /* set by the call: why not, static, or NULL */
@@ -177,9 +178,10 @@ int supervisor_child_pidfd(const supervisor_child *c);
 unsigned supervisor_child_restarts(const supervisor_child *c);
 /* Carry a restart count over from an earlier supervisor. */
 void supervisor_child_set_restarts(supervisor_child *c, unsigned restarts);
-/* The running process's start time (proc_start_time(), cached per pid):
- * -ESRCH when no process runs. */
-int supervisor_child_start_time(supervisor_child *c, uint64_t *ret);
+/* The running process's identity, for a later adoption (proc-stat.h:
+ * its pidfs inode, or its start time where the kernel has no pidfs),
+ * cached per pid: -ESRCH when no process runs. */
+int supervisor_child_identity(supervisor_child *c, process_identity *ret);
 const child_exit *supervisor_child_last_exit(const supervisor_child *c);
 /* Whether a stop was asked for (its end is a stop, not an exit). */
 bool supervisor_child_stop_requested(const supervisor_child *c);

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -459,6 +460,46 @@ static void test_child_died_while_no_hub_ran(void **state) {
         ph_child_states_free(st, n);
 }
 
+/* The state file records each child by its pidfs inode where the kernel
+ * has pidfs; a file of the versions before, with start times only, is
+ * still adopted from (by start time), and the next file has the inodes. */
+static void test_adopt_file_of_older_version(void **state) {
+        adopt_fixture *f = *state;
+        _cleanup_free_ char *text = NULL;
+        state_record *recs = NULL;
+        size_t n = 0;
+        pid_t before[N_STATIC];
+
+        run_helper(f, 0);
+        kill_helper(f);
+        recs = read_records(f, &n);
+        assert_int_equal(n, N_STATIC);
+        for (size_t i = 0; i < n; i++) {
+                int fd = (int) syscall(SYS_pidfd_open, recs[i].pid, 0);
+                uint64_t ino = 0;
+
+                assert_true(fd >= 0);
+                before[i] = recs[i].pid;
+                if (pidfd_inode(fd, &ino) == 0) {
+                        assert_true(recs[i].identity.pidfs_ino == ino);
+                        assert_true(recs[i].identity.start_time == 0);
+                } else
+                        assert_true(recs[i].identity.pidfs_ino == 0);
+                close(fd);
+                /* As the version before wrote it. */
+                recs[i].identity.pidfs_ino = 0;
+                assert_int_equal(proc_start_time(recs[i].pid, &recs[i].identity.start_time), 0);
+        }
+        assert_int_equal(state_file_encode(f->hub, recs, n, &text), 0);
+        assert_null(strstr(text, "pidfs_ino"));
+        assert_int_equal(state_file_write(f->state_path, text), 0);
+
+        start_adopting(f);
+        for (size_t i = 0; i < n; i++)
+                assert_int_equal(pid_of(f, recs[i].spec->id), before[i]);
+        state_records_free(recs, n);
+}
+
 static pid_t fork_sleeper(void) {
         pid_t pid = fork();
 
@@ -509,7 +550,7 @@ static void test_reused_pid_and_stray(void **state) {
         ph_child_spec_init(&pub);
         spec_of(&pub, "reused", PH_RESTART_PERMANENT, false);
         assert_int_equal(hub_spec_from_public(&pub, &spec, NULL), 0);
-        state_record rec = { .spec = spec, .pid = unrelated, .start_time = t0 + 1, .restarts = 2 };
+        state_record rec = { .spec = spec, .pid = unrelated, .identity.start_time = t0 + 1, .restarts = 2 };
         assert_int_equal(mkdir(f->dir, 0755) == 0 || errno == EEXIST, 1);
         assert_int_equal(state_file_encode(f->hub, &rec, 1, &text), 0);
         assert_int_equal(state_file_write(f->state_path, text), 0);
@@ -639,10 +680,15 @@ static void test_state_file_round_trip(void **state) {
 
         state_record in[] = {
                 { .spec = a, .tag = "web", .metadata = md, .n_metadata = 2, .pid = 1234,
-                  .start_time = UINT64_MAX - 1, .restarts = 7 },
-                { .spec = b },
+                  .identity = { .start_time = UINT64_MAX - 1, .pidfs_ino = UINT64_MAX - 2 }, .restarts = 7 },
+                { .spec = b, .pid = 99, .identity.start_time = 5 },
         };
         assert_int_equal(state_file_encode("hub-é", in, 2, &text), 0);
+        /* pidfs_ino only where there is one: the second record keeps the
+         * shape the versions before it wrote and read. */
+        const char *ino = strstr(text, "\"pidfs_ino\"");
+        assert_non_null(ino);
+        assert_null(strstr(ino + 1, "\"pidfs_ino\""));
         assert_int_equal(state_file_decode(text, "hub-é", &out, &n, &error), 0);
         assert_int_equal(n, 2);
         assert_string_equal(out[0].spec->id, "one");
@@ -664,12 +710,15 @@ static void test_state_file_round_trip(void **state) {
         assert_string_equal(out[0].metadata[1].key, "k2");
         assert_string_equal(out[0].metadata[1].value, "");
         assert_int_equal(out[0].pid, 1234);
-        assert_true(out[0].start_time == UINT64_MAX - 1);
+        assert_true(out[0].identity.start_time == UINT64_MAX - 1);
+        assert_true(out[0].identity.pidfs_ino == UINT64_MAX - 2);
         assert_int_equal(out[0].restarts, 7);
+        assert_int_equal(out[1].pid, 99);
+        assert_true(out[1].identity.start_time == 5);
+        assert_true(out[1].identity.pidfs_ino == 0);
         assert_null(child_spec_extra_of(out[1].spec)->env);
         assert_null(out[1].tag);
         assert_int_equal(out[1].n_metadata, 0);
-        assert_int_equal(out[1].pid, 0);
         state_records_free(out, n);
 
         /* Another hub's file is refused. */
@@ -765,7 +814,8 @@ static void test_state_file_any_json(void **state) {
         assert_string_equal(out[0].metadata[0].value, "\xc3\xa9\xf0\x9f\x98\x80/\b\f\n\r\t\"\\");
         assert_string_equal(out[0].metadata[1].key, "");
         assert_int_equal(out[0].pid, 2147483647);
-        assert_true(out[0].start_time == UINT64_MAX);
+        assert_true(out[0].identity.start_time == UINT64_MAX);
+        assert_true(out[0].identity.pidfs_ino == 0); /* absent: a file of a version before it */
         assert_int_equal(out[0].restarts, 2);
         state_records_free(out, n);
 }
@@ -888,8 +938,9 @@ static void test_supervisor_adopt_refuses(void **state) {
         child_spec *spec = NULL;
         ph_child_spec pub;
         const char *reason = NULL;
-        uint64_t t0;
+        uint64_t t0, ino = 0;
         pid_t other = f->others[0] = fork_sleeper();
+        int other_fd = (int) syscall(SYS_pidfd_open, other, 0);
 
         assert_int_equal(loop_new(&l), 0);
         assert_int_equal(cgroup_hierarchy_discover(&h), 0);
@@ -900,19 +951,29 @@ static void test_supervisor_adopt_refuses(void **state) {
         assert_int_equal(hub_spec_from_public(&pub, &spec, NULL), 0);
 
         assert_int_equal(proc_start_time(other, &t0), 0);
+        assert_true(other_fd >= 0);
+        int pidfs = pidfd_inode(other_fd, &ino);
+        assert_true(pidfs == 0 || pidfs == -EOPNOTSUPP);
+        close(other_fd);
         /* Right start time, but not in the child's group. */
-        assert_int_equal(supervisor_adopt_child(s, spec, other, t0, 0, &reason), -ESRCH);
+        assert_int_equal(supervisor_adopt_child(s, spec, other, &(process_identity) { .start_time = t0 }, 0, &reason),
+                         -ESRCH);
         assert_non_null(strstr(reason, "cgroup"));
-        assert_int_equal(supervisor_adopt_child(s, spec, 0, 0, 0, &reason), -ESRCH);
+        assert_int_equal(supervisor_adopt_child(s, spec, 0, NULL, 0, &reason), -ESRCH);
         assert_int_equal(supervisor_n_children(s), 0);
 
         /* Many at once: each entry gets its own answer. */
         supervisor_adoptee list[] = {
-                { .spec = spec, .pid = other, .start_time = t0 },
-                { .spec = spec, .pid = other, .start_time = t0 + 1 },
+                { .spec = spec, .pid = other, .identity.start_time = t0 },
+                { .spec = spec, .pid = other, .identity.start_time = t0 + 1 },
                 { .spec = spec },
                 { .spec = NULL, .pid = other },
                 { .spec = spec, .pid = -1 },
+                /* By the pidfs inode, where the kernel has pidfs: the
+                 * right one passes on to the cgroup check, another is
+                 * another process whatever the start time says. */
+                { .spec = spec, .pid = other, .identity.pidfs_ino = ino },
+                { .spec = spec, .pid = other, .identity = { .pidfs_ino = ino + 1, .start_time = t0 } },
         };
         assert_int_equal(supervisor_adopt_children(s, list, ELEMENTSOF(list)), 0);
         assert_int_equal(list[0].result, -ESRCH);
@@ -923,6 +984,19 @@ static void test_supervisor_adopt_refuses(void **state) {
         assert_non_null(strstr(list[2].reason, "no process"));
         assert_int_equal(list[3].result, -EINVAL);
         assert_int_equal(list[4].result, -EINVAL);
+        if (pidfs == 0) {
+                assert_int_equal(list[5].result, -ESRCH);
+                assert_non_null(strstr(list[5].reason, "cgroup"));
+                assert_int_equal(list[6].result, -ESRCH);
+                assert_non_null(strstr(list[6].reason, "pidfs inode differs"));
+        } else {
+                /* Without pidfs a recorded inode cannot be checked: not
+                 * adopted, but a start time beside it is used. */
+                assert_int_equal(list[5].result, -ESRCH);
+                assert_non_null(strstr(list[5].reason, "no pidfs"));
+                assert_int_equal(list[6].result, -ESRCH);
+                assert_non_null(strstr(list[6].reason, "cgroup"));
+        }
         assert_int_equal(supervisor_adopt_children(NULL, list, 1), -EINVAL);
         assert_int_equal(supervisor_adopt_children(s, NULL, 1), -EINVAL);
         assert_int_equal(supervisor_adopt_children(s, NULL, 0), 0);
@@ -937,10 +1011,22 @@ static void test_supervisor_adopt_refuses(void **state) {
         assert_int_equal(supervisor_adopt_children(s, list, 1), 0);
         assert_int_equal(list[0].result, -EEXIST);
         assert_true(loop_run_once(l, 50 * USEC_PER_MSEC) >= 0);
-        uint64_t st = 0;
-        assert_int_equal(supervisor_child_start_time(c, &st), 0);
-        assert_int_equal(proc_start_time(supervisor_child_pid(c), &t0), 0);
-        assert_true(st == t0);
+        /* Its identity: the pidfs inode of its pidfd where there is pidfs,
+         * else its start time. */
+        process_identity id = {};
+        assert_int_equal(supervisor_child_identity(c, &id), 0);
+        int cfd = (int) syscall(SYS_pidfd_open, supervisor_child_pid(c), 0);
+        assert_true(cfd >= 0);
+        if (pidfs == 0) {
+                assert_int_equal(pidfd_inode(cfd, &ino), 0);
+                assert_true(id.pidfs_ino == ino);
+                assert_true(id.start_time == 0);
+        } else {
+                assert_int_equal(proc_start_time(supervisor_child_pid(c), &t0), 0);
+                assert_true(id.start_time == t0);
+                assert_true(id.pidfs_ino == 0);
+        }
+        close(cfd);
         supervisor_child_set_restarts(c, 5);
         assert_int_equal(supervisor_child_restarts(c), 5);
 
@@ -962,6 +1048,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_supervisor_adopt_refuses, adopt_setup, adopt_teardown),
                 cmocka_unit_test_setup_teardown(test_adopt_after_kill9, adopt_setup, adopt_teardown),
                 cmocka_unit_test_setup_teardown(test_child_died_while_no_hub_ran, adopt_setup, adopt_teardown),
+                cmocka_unit_test_setup_teardown(test_adopt_file_of_older_version, adopt_setup, adopt_teardown),
                 cmocka_unit_test_setup_teardown(test_reused_pid_and_stray, adopt_setup, adopt_teardown),
                 cmocka_unit_test_setup_teardown(test_lock_held_by_another_process, adopt_setup, adopt_teardown),
                 cmocka_unit_test_setup_teardown(test_thousand_adopted, adopt_setup, adopt_teardown),

@@ -737,6 +737,65 @@ static void test_state_file_round_trip(void **state) {
         child_spec_free(b);
 }
 
+/* Version 2 leaves out what is at its default (child_spec_init(), no tag,
+ * no metadata, 0): a plain child is its id, argv and pid. Read back, the
+ * defaults are filled in. */
+static void test_state_file_defaults_left_out(void **state) {
+        static char *const argv[] = { (char *) "/bin/sleep", (char *) "1", NULL };
+        child_spec plain;
+        state_record in = { .spec = &plain, .pid = 42, .identity.pidfs_ino = 7 }, *out = NULL;
+        _cleanup_free_ char *text = NULL, *error = NULL;
+        child_spec def;
+        size_t n = 0;
+
+        child_spec_init(&plain);
+        plain.id = (char *) "plain";
+        plain.argv = (char **) argv;
+        assert_int_equal(state_file_encode("h", &in, 1, &text), 0);
+        assert_string_equal(text, "{\"format\":\"processhub-state\",\"version\":2,\"hub_id\":\"h\",\"children\":["
+                                  "{\"spec\":{\"id\":\"plain\",\"argv\":[\"/bin/sleep\",\"1\"]},\"pid\":42,\"pidfs_ino\":7}]}");
+
+        assert_int_equal(state_file_decode(text, "h", &out, &n, &error), 0);
+        assert_int_equal(n, 1);
+        child_spec_init(&def);
+        assert_int_equal(out[0].spec->restart, def.restart);
+        assert_int_equal(out[0].spec->ready, def.ready);
+        assert_true(out[0].spec->ready_timeout_usec == def.ready_timeout_usec);
+        assert_true(out[0].spec->shutdown_timeout_usec == def.shutdown_timeout_usec);
+        assert_int_equal(out[0].spec->restart_burst, def.restart_burst);
+        assert_true(out[0].spec->restart_interval_usec == def.restart_interval_usec);
+        assert_true(out[0].spec->restart_delay_usec == def.restart_delay_usec);
+        assert_true(out[0].spec->restart_delay_max_usec == def.restart_delay_max_usec);
+        assert_true(out[0].spec->limits.memory_max == 0 && out[0].spec->limits.pids_max == 0);
+        assert_int_equal(out[0].spec->limits.cpu_weight + out[0].spec->limits.io_weight, 0);
+        assert_int_equal(out[0].spec->stdout_output, def.stdout_output);
+        assert_int_equal(out[0].spec->stderr_output, def.stderr_output);
+        assert_null(child_spec_extra_of(out[0].spec)->env);
+        assert_null(child_spec_extra_of(out[0].spec)->cwd);
+        assert_null(out[0].tag);
+        assert_int_equal(out[0].n_metadata, 0);
+        assert_int_equal(out[0].pid, 42);
+        assert_true(out[0].identity.pidfs_ino == 7 && out[0].identity.start_time == 0);
+        assert_int_equal(out[0].restarts, 0);
+        state_records_free(out, n);
+
+        /* An empty environment is not the supervisor's: it is kept. */
+        static char *const no_env[] = { NULL };
+        child_spec_extra *x = NULL;
+        assert_int_equal(child_spec_extra_get(&plain, &x), 0);
+        x->env = (char **) no_env;
+        free(text);
+        text = NULL;
+        assert_int_equal(state_file_encode("h", &in, 1, &text), 0);
+        assert_non_null(strstr(text, "\"env\":[]"));
+        assert_int_equal(state_file_decode(text, "h", &out, &n, &error), 0);
+        assert_non_null(child_spec_extra_of(out[0].spec)->env);
+        assert_null(child_spec_extra_of(out[0].spec)->env[0]);
+        state_records_free(out, n);
+        x->env = NULL;
+        free(plain.extra);
+}
+
 static void test_state_file_bad_content(void **state) {
         static const struct {
                 const char *text, *expect;
@@ -745,7 +804,8 @@ static void test_state_file_bad_content(void **state) {
                 { "{\"format\":\"processhub-state\",\"version\":1,\"hub_id\":\"h\",\"children\":[]} x", "trailing" },
                 { "[]", "not a JSON object" },
                 { "{\"format\":\"other\"}", "format" },
-                { "{\"format\":\"processhub-state\",\"version\":2}", "version" },
+                { "{\"format\":\"processhub-state\",\"version\":3}", "version" },
+                { "{\"format\":\"processhub-state\",\"version\":0}", "version" },
                 { "{\"format\":\"processhub-state\",\"version\":1,\"hub_id\":\"h\",\"children\":{}}", "children" },
                 { "{\"format\":\"processhub-state\",\"version\":1,\"hub_id\":\"h\",\"children\":[{\"spec\":{\"id\":\"a\",\"argv\":\"x\"}}]}",
                   "children[0].spec.argv" },
@@ -845,8 +905,12 @@ static void test_state_file_refused(void **state) {
                 { "\"kind\":\"file\"", "\"kind\":7", "children[0].spec.stdout.kind: not a string" },
                 { "\"pids_max\":64", "\"pids_max\":-64", "children[0].spec.limits.pids_max: negative" },
                 /* 16-bit weights in a policy: 65537 must not become 1. */
-                { "\"cpu_weight\":0", "\"cpu_weight\":65537", "children[0].spec.limits.cpu_weight: outside 1..10000" },
-                { "\"io_weight\":0", "\"io_weight\":10001", "children[0].spec.limits.io_weight: outside 1..10000" },
+                { "\"cpu_weight\":100", "\"cpu_weight\":65537", "children[0].spec.limits.cpu_weight: outside 1..10000" },
+                { "\"io_weight\":100", "\"io_weight\":10001", "children[0].spec.limits.io_weight: outside 1..10000" },
+                { "\"limits\":{", "\"limits\":7,\"x\":{", "children[0].spec.limits: not an object" },
+                { "\"metadata\":[", "\"metadata\":{},\"x\":[", "children[0].metadata: not an array" },
+                { "\"stdout\":{", "\"stdout\":[],\"x\":{", "children[0].spec.stdout: not an object" },
+                { "\"restart\":\"transient\"", "\"restart\":null", "children[0].spec.restart: null" },
                 { "[[\"k1\",\"v1\"],", "[[\"k1\",\"v1\",\"x\"],", "children[0].metadata[0]: not a [key, value] pair" },
                 { "[[\"k1\",\"v1\"],", "[[\"k1\",1],", "children[0].metadata[0]: not a [key, value] pair" },
                 { "[[\"k1\",\"v1\"],", "[[\"k1\"],", "children[0].metadata[0]: not a [key, value] pair" },
@@ -866,6 +930,7 @@ static void test_state_file_refused(void **state) {
 
         spec_of(&pub, "one", PH_RESTART_TRANSIENT, false);
         pub.limits.pids_max = 64;
+        pub.limits.cpu_weight = pub.limits.io_weight = 100;
         pub.stdout_output = PH_OUTPUT_FILE;
         pub.stdout_path = "/tmp/x.log";
         assert_int_equal(hub_spec_from_public(&pub, &a, NULL), 0);
@@ -1041,6 +1106,7 @@ int main(void) {
 
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_state_file_round_trip),
+                cmocka_unit_test(test_state_file_defaults_left_out),
                 cmocka_unit_test(test_state_file_bad_content),
                 cmocka_unit_test(test_state_file_any_json),
                 cmocka_unit_test(test_state_file_refused),

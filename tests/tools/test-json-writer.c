@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tools/protocol/json-writer.c against json-c: the same values give the
+/* common/json-writer.c against json-c: the same values give the
  * same bytes as json-c prints them (JSON_C_TO_STRING_PLAIN |
  * JSON_C_TO_STRING_NOSLASHESCAPE, the daemon's way): strings with every
  * byte, integers at their limits, nesting, and the shapes written as text

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* JSON text written straight into a buffer, for the replies a client asks
- * for over and over ("pid", "lookup"): building a json-c tree first cost
- * an allocation per value and as many frees (a child's spec is some thirty
+/* JSON text written straight into a buffer, for what is written over and
+ * over: the daemon's replies to "pid" and "lookup", the hub's state file
+ * (rewritten as children change). Building a json-c tree first cost an
+ * allocation per value and as many frees (a child's spec is some thirty
  * values), then a pass to print it. The text is byte for byte what json-c
  * prints with JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE (the
  * daemon's way), so that a reply does not depend on which of the two

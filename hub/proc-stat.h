@@ -16,7 +16,9 @@ int proc_start_time(pid_t pid, uint64_t *ret);
 /* The inode number of pidfd on pidfs (Linux 6.9 and later): the kernel
  * numbers every process's pid from one 64-bit counter, never reused
  * within a boot, so two pidfds name the same process exactly when these
- * are equal. One fstat() of a pidfd already held, where the start time
+ * are equal (on a 64-bit kernel; a 32-bit one shows the low 32 bits, which
+ * wrap after 2^32 processes, and the cgroup check of an adoption is then
+ * what stands between a reused number and a wrong process). One fstat() of a pidfd already held, where the start time
  * costs an open and a read of /proc/<pid>/stat (most of the time of an
  * adoption of 10,000). -EOPNOTSUPP on a kernel whose pidfds are anonymous
  * inodes. */

@@ -219,6 +219,17 @@ void json_writer_field_strv(json_writer *w, const char *key, const char *const *
         json_writer_array_end(w);
 }
 
+char *json_writer_take(json_writer *w, size_t *ret_len) {
+        char *text = (char *) json_writer_text(w, ret_len);
+
+        if (!text) {
+                json_writer_done(w);
+                return NULL;
+        }
+        *w = JSON_WRITER_INIT;
+        return text;
+}
+
 const char *json_writer_text(json_writer *w, size_t *ret_len) {
         if (!reserve(w, 0))
                 return NULL;

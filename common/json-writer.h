@@ -58,3 +58,6 @@ void json_writer_field_strv(json_writer *w, const char *key, const char *const *
 /* The text so far, NUL-terminated, owned by w; NULL when memory ran out at
  * any point since the last reset. */
 const char *json_writer_text(json_writer *w, size_t *ret_len);
+/* The same, handed over (free() it); w is left empty. NULL when memory ran
+ * out, w then emptied as well. */
+char *json_writer_take(json_writer *w, size_t *ret_len);

@@ -131,7 +131,6 @@ static void write_record(json_writer *w, const state_record *r) {
 
 int state_file_encode(const char *hub_id, const state_record *records, size_t n, char **ret_text) {
         json_writer w = JSON_WRITER_INIT;
-        size_t len;
 
         assert_return(hub_id, -EINVAL);
         assert_return(records || n == 0, -EINVAL);
@@ -147,13 +146,8 @@ int state_file_encode(const char *hub_id, const state_record *records, size_t n,
                 write_record(&w, &records[i]);
         json_writer_array_end(&w);
         json_writer_object_end(&w);
-        if (!json_writer_text(&w, &len)) {
-                json_writer_done(&w);
-                return -ENOMEM;
-        }
-        /* The writer's buffer, handed over as it is. */
-        *ret_text = w.buf;
-        return 0;
+        *ret_text = json_writer_take(&w, NULL);
+        return *ret_text ? 0 : -ENOMEM;
 }
 
 /* ---- Decoding ---- */
@@ -303,13 +297,39 @@ static int get_output(decoder *d, json_object *o, const char *where, const char 
         return get_string(d, v, inner, "path", true, &ret->path);
 }
 
+/* Absent: no limits (version 2 leaves them out), with nothing allocated:
+ * that is most children of an adoption. */
+static int get_limits(decoder *d, json_object *o, const char *where, cgroup_policy *ret) {
+        uint64_t cpu_weight = 0, io_weight = 0;
+        json_object *limits = NULL;
+        char in_limits[128];
+        int r;
+
+        if (!json_object_object_get_ex(o, "limits", &limits))
+                return 0;
+        if (!limits || !json_object_is_type(limits, json_type_object))
+                return bad(d, "%s.limits: not an object", where);
+        (void) snprintf(in_limits, sizeof in_limits, "%s.limits", where);
+        if ((r = get_u64(d, limits, in_limits, "memory_max", &ret->memory_max)) < 0 ||
+            (r = get_u64(d, limits, in_limits, "pids_max", &ret->pids_max)) < 0 ||
+            (r = get_u64(d, limits, in_limits, "cpu_weight", &cpu_weight)) < 0 ||
+            (r = get_u64(d, limits, in_limits, "io_weight", &io_weight)) < 0)
+                return r;
+        if (!cgroup_weight_fits(cpu_weight))
+                return bad(d, "%s.cpu_weight: outside 1..10000", in_limits);
+        if (!cgroup_weight_fits(io_weight))
+                return bad(d, "%s.io_weight: outside 1..10000", in_limits);
+        ret->cpu_weight = (uint16_t) cpu_weight;
+        ret->io_weight = (uint16_t) io_weight;
+        return 0;
+}
+
 static int decode_spec(decoder *d, json_object *o, const char *where, child_spec **ret) {
         _cleanup_child_spec_ child_spec *s = NULL;
         _cleanup_free_ char *restart = NULL, *ready = NULL;
         child_spec_extra *x;
         child_output output;
-        json_object *limits;
-        uint64_t burst, cpu_weight, io_weight;
+        uint64_t burst;
         const char *field_name = NULL, *reason = NULL;
         int r;
 
@@ -355,31 +375,9 @@ static int decode_spec(decoder *d, json_object *o, const char *where, child_spec
                         return bad(d, "%s.ready: unknown \"%s\"", where, ready);
         }
 
-        /* Absent: no limits. */
-        cpu_weight = io_weight = 0;
-        if (!json_object_object_get_ex(o, "limits", &limits))
-                limits = json_object_new_object(); /* read as empty, below */
-        else if (!limits || !json_object_is_type(limits, json_type_object))
-                return bad(d, "%s.limits: not an object", where);
-        else
-                json_object_get(limits);
-        _cleanup_json_ json_object *limits_ref = limits;
-        if (!limits)
-                return -ENOMEM;
-        _cleanup_free_ char *in_limits = NULL;
-        if (asprintf(&in_limits, "%s.limits", where) < 0)
-                return -ENOMEM;
-        if ((r = get_u64(d, limits, in_limits, "memory_max", &s->limits.memory_max)) < 0 ||
-            (r = get_u64(d, limits, in_limits, "pids_max", &s->limits.pids_max)) < 0 ||
-            (r = get_u64(d, limits, in_limits, "cpu_weight", &cpu_weight)) < 0 ||
-            (r = get_u64(d, limits, in_limits, "io_weight", &io_weight)) < 0)
+        r = get_limits(d, o, where, &s->limits);
+        if (r < 0)
                 return r;
-        if (!cgroup_weight_fits(cpu_weight))
-                return bad(d, "%s.cpu_weight: outside 1..10000", in_limits);
-        if (!cgroup_weight_fits(io_weight))
-                return bad(d, "%s.io_weight: outside 1..10000", in_limits);
-        s->limits.cpu_weight = (uint16_t) cpu_weight;
-        s->limits.io_weight = (uint16_t) io_weight;
         output = (child_output) { .kind = s->stdout_output };
         r = get_output(d, o, where, "stdout", &output);
         if (r < 0)

@@ -449,11 +449,9 @@ static int adopt_one(supervisor *s, cgroup_adoption *a, const supervisor_adoptee
 
         c->pid = e->pid;
         c->pidfd = pidfd;
-        /* Checked: from now on its pidfs inode where the kernel has one
-         * (a process recorded by its start time included), else that. */
-        c->identity_pidfs = pidfd_inode(pidfd, &c->identity) >= 0;
-        if (!c->identity_pidfs)
-                c->identity = e->identity.start_time;
+        /* What adopt_verify() checked it by, kept as it is. */
+        c->identity_pidfs = e->identity.pidfs_ino != 0;
+        c->identity = c->identity_pidfs ? e->identity.pidfs_ino : e->identity.start_time;
         c->identity_pid = e->pid;
         c->restarts = e->restarts;
         c->start_reported = true;

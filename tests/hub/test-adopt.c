@@ -462,7 +462,8 @@ static void test_child_died_while_no_hub_ran(void **state) {
 
 /* The state file records each child by its pidfs inode where the kernel
  * has pidfs; a file of the versions before, with start times only, is
- * still adopted from (by start time), and the next file has the inodes. */
+ * still adopted from (by start time; a child keeps the identity it was
+ * checked by until it restarts). */
 static void test_adopt_file_of_older_version(void **state) {
         adopt_fixture *f = *state;
         _cleanup_free_ char *text = NULL;

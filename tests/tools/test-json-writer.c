@@ -67,6 +67,16 @@ static void test_strings(void **state) {
         /* NULL is null. */
         json_writer_string(&w, NULL);
         assert_string_equal(json_writer_text(&w, NULL), "null");
+
+        /* Taken: the caller's, and the writer starts empty. */
+        size_t len = 0;
+        char *taken = json_writer_take(&w, &len);
+        assert_string_equal(taken, "null");
+        assert_int_equal(len, 4);
+        assert_null(w.buf);
+        json_writer_int(&w, 5);
+        assert_string_equal(json_writer_text(&w, NULL), "5");
+        free(taken);
         json_writer_done(&w);
 }
 

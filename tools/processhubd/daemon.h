@@ -167,7 +167,6 @@ void phd_broadcast_event(phd *d, const char *hub, ph_hook_key key, const char *e
 
 /* ops.c */
 void phd_handle_line(phd *d, conn *c, const char *line, size_t len);
-json_object *phd_reply_ok(int64_t id, json_object *result);
 json_object *phd_reply_error(int64_t id, int error, const char *message);
 
 /* hook-command.c */

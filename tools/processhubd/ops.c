@@ -14,18 +14,32 @@
 #include "processhubd-config.h"
 #include "string-util.h"
 
-json_object *phd_reply_ok(int64_t id, json_object *result) {
-        json_object *o = json_object_new_object();
+/* {"v":1,"id":N,"ok":true,"result":R} into w, R being JSON text already
+ * (NULL: null). */
+static void write_reply_ok(json_writer *w, int64_t id, const char *result, size_t len) {
+        json_writer_object_begin(w);
+        json_writer_field_int(w, "v", PHD_PROTOCOL_VERSION);
+        json_writer_field_int(w, "id", id);
+        json_writer_key(w, "ok");
+        json_writer_bool(w, true);
+        json_writer_key(w, "result");
+        if (result)
+                json_writer_raw(w, result, len);
+        else
+                json_writer_null(w);
+        json_writer_object_end(w);
+}
 
-        if (!o) {
-                json_object_put(result);
+/* A result tree as text, NULL for NULL: out of memory is reported by
+ * *ret_oom. */
+static const char *tree_text(json_object *result, size_t *ret_len, bool *ret_oom) {
+        const char *s;
+
+        if (!result)
                 return NULL;
-        }
-        json_add_int(o, "v", PHD_PROTOCOL_VERSION);
-        json_add_int(o, "id", id);
-        json_object_object_add(o, "ok", json_object_new_boolean(true));
-        json_object_object_add(o, "result", result);
-        return o;
+        s = json_object_to_json_string_length(result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, ret_len);
+        *ret_oom = !s;
+        return s;
 }
 
 json_object *phd_reply_error(int64_t id, int error, const char *message) {
@@ -106,13 +120,23 @@ static void await_run(void *userdata) {
         int r;
 
         r = ph_future_await(j->future, &result);
-        if (r < 0)
-                reply = phd_reply_error(j->id, r,
-                                        r == -ETIMEDOUT ? "the result was not collected within await_timeout_ms" : NULL);
-        else {
-                reply = phd_reply_ok(j->id, j->stop ? json_stop_result(result) : json_start_result(result));
+        if (r >= 0) {
+                _cleanup_json_ json_object *tree = j->stop ? json_stop_result(result) : json_start_result(result);
+                json_writer w = JSON_WRITER_INIT;
+                bool oom = false;
+                size_t len = 0;
+                const char *s = tree_text(tree, &len, &oom);
+
                 ph_result_free(result);
+                if (!oom) {
+                        write_reply_ok(&w, j->id, s, len);
+                        j->reply = json_writer_take(&w, &j->reply_len);
+                }
+                if (j->reply)
+                        return;
+                r = -ENOMEM;
         }
+        reply = phd_reply_error(j->id, r, r == -ETIMEDOUT ? "the result was not collected within await_timeout_ms" : NULL);
         if (reply) {
                 size_t len = 0;
                 const char *s = json_object_to_json_string_length(reply, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
@@ -707,33 +731,21 @@ static void reply_ok(phd *d, conn *c, int64_t id, op_reply *rep) {
         const char *text;
         size_t len;
 
-        json_writer_reset(w);
-        json_writer_object_begin(w);
-        json_writer_field_int(w, "v", PHD_PROTOCOL_VERSION);
-        json_writer_field_int(w, "id", id);
-        json_writer_key(w, "ok");
-        json_writer_bool(w, true);
-        json_writer_key(w, "result");
+        bool oom = false;
+
+        len = 0;
         if (rep->written) {
                 text = json_writer_text(rep->text, &len);
-                if (text)
-                        json_writer_raw(w, text, len);
-                else
-                        w->oom = true;
-        } else if (rep->result) {
-                text = json_object_to_json_string_length(rep->result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-                                                          &len);
-                if (text)
-                        json_writer_raw(w, text, len);
-                else
-                        w->oom = true;
+                oom = !text;
         } else
-                json_writer_null(w);
-        json_writer_object_end(w);
+                text = tree_text(rep->result, &len, &oom);
+        json_writer_reset(w);
+        if (!oom)
+                write_reply_ok(w, id, text, len);
         json_object_put(rep->result);
         rep->result = NULL;
 
-        text = json_writer_text(w, &len);
+        text = oom ? NULL : json_writer_text(w, &len);
         if (!text) {
                 conn_send(c, phd_reply_error(id, ENOMEM, NULL), false);
                 return;

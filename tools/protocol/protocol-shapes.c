@@ -45,22 +45,13 @@ json_object *json_instances(const ph_instance *instances, size_t n) {
         return a;
 }
 
-/* 0 is "not set" (null), PH_LIMIT_MAX is "max". */
+/* 0 is "not set" (null), PH_LIMIT_MAX is "max" (no weight is). */
 static void write_limit(json_writer *w, const char *key, uint64_t v) {
         json_writer_key(w, key);
         if (v == 0)
                 json_writer_null(w);
         else if (v == PH_LIMIT_MAX)
                 json_writer_string(w, "max");
-        else
-                json_writer_uint(w, v);
-}
-
-/* A weight: 0 is "not set" (null); no weight is "max". */
-static void write_weight(json_writer *w, const char *key, unsigned v) {
-        json_writer_key(w, key);
-        if (v == 0)
-                json_writer_null(w);
         else
                 json_writer_uint(w, v);
 }
@@ -100,8 +91,8 @@ void json_write_spec(json_writer *w, const ph_child_spec *s) {
         json_writer_object_begin(w);
         write_limit(w, "memory_max", s->limits.memory_max);
         write_limit(w, "pids_max", s->limits.pids_max);
-        write_weight(w, "cpu_weight", s->limits.cpu_weight);
-        write_weight(w, "io_weight", s->limits.io_weight);
+        write_limit(w, "cpu_weight", s->limits.cpu_weight);
+        write_limit(w, "io_weight", s->limits.io_weight);
         json_writer_object_end(w);
         json_writer_field_string(w, "stdout", name_of(protocol_output_names, _PH_OUTPUT_MAX, s->stdout_output));
         json_writer_field_string(w, "stdout_path", s->stdout_path);
